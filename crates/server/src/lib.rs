@@ -1,0 +1,70 @@
+//! The applinks HTTP server, as an axum [`Router`](axum::Router) and a function that runs it.
+//!
+//! This crate wires the domain of `applinks-core` to the network: the protocol endpoints peers
+//! call while linking (manifest, consumer-info), the REST API, the pages people use, and the
+//! layers every request passes through (request ids, tracing, body limits). Business rules stay
+//! in `applinks-core`; SQL stays in `applinks-store`.
+//!
+//! [`run`] is what `applinks serve` calls; [`app`] builds the router alone so that an embedding
+//! application or a test can mount it without sockets.
+
+mod account;
+mod caller;
+mod config;
+mod csrf;
+mod error;
+mod health;
+mod identity;
+mod manifest;
+mod myself;
+pub mod password;
+mod request_id;
+mod secrets;
+mod state;
+mod throttle;
+
+pub use config::ServerConfig;
+pub use identity::{Bootstrap, BootstrapError, Identity, bootstrap};
+pub use secrets::{SecretKey, SecretKeyError};
+pub use state::{AppState, OsEntropy};
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::trace::TraceLayer;
+
+/// The largest request body any endpoint reads: forms and JSON bodies of the API are small.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Builds the whole application: every route, behind the layers every request passes through.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(manifest::routes())
+        .merge(account::routes())
+        .merge(myself::routes())
+        .merge(health::routes())
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http().make_span_with(request_id::span_for))
+        .layer(axum::middleware::from_fn(request_id::scope))
+}
+
+/// Runs the server until `shutdown` resolves, then drains requests in flight.
+pub async fn run(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = tokio::spawn(
+        state
+            .clone()
+            .sweep_expired_sessions(Duration::from_secs(600)),
+    );
+    let result = axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    state.database().close().await;
+    result
+}

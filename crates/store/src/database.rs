@@ -1,0 +1,98 @@
+//! The connection pool and the translation of sqlx errors into [`StoreError`].
+
+use applinks_core::store::StoreError;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+/// Which database a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file (one node).
+    Sqlite,
+    /// A PostgreSQL server (one node or a cluster).
+    Postgres,
+}
+
+/// The applinks database: every storage trait of `applinks-core` is implemented on it.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Corrupt(
+                "the database URL must start with sqlite: or postgres:".into(),
+            ));
+        };
+        install_default_drivers();
+
+        // SQLite serialises writers anyway; a small pool keeps readers concurrent in WAL mode.
+        let max_connections = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(unavailable)?;
+
+        let database = Self { pool, backend };
+        crate::migrate::run(&database).await?;
+        Ok(database)
+    }
+
+    /// The backend this database runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.execute("SELECT 1").await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for queries in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps a sqlx error to the domain's error, keeping the cause for logs.
+pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(error.to_string()),
+        _ => unavailable(error),
+    }
+}
+
+/// Wraps an error that means the database cannot serve.
+pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
+
+/// Stores a flag as the portable 0/1 integer.
+pub(crate) fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+/// The wall-clock time for bookkeeping columns that operators read (when a migration ran, when a
+/// user was created). Domain times such as expiry come from the injected clock instead.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
