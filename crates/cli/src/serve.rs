@@ -139,6 +139,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// A base URL must be absolute http(s) without query or fragment; trailing slashes go.
 fn parse_base_url(raw: &str) -> anyhow::Result<Url> {
+    if !raw.starts_with("https://") && !raw.starts_with("http://") {
+        bail!("--base-url {raw:?} must start with https:// or http://");
+    }
     let url = Url::parse(raw.trim_end_matches('/'))
         .with_context(|| format!("--base-url {raw:?} is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {

@@ -1,14 +1,17 @@
 //! Schema migrations, embedded in the binary and applied in order.
 //!
-//! Each migration runs in one transaction together with the row that records it. When several
-//! nodes start at once, one of them wins; the others' transactions fail or find the migration
-//! recorded, roll back, and move on. Both SQLite and PostgreSQL run DDL inside transactions, so
-//! a half-applied migration never stays behind.
+//! Each migration runs in one transaction together with the row that records it, so a
+//! half-applied migration never stays behind (SQLite and PostgreSQL both run DDL inside
+//! transactions). When several nodes start at once, PostgreSQL serialises them with an advisory
+//! lock; SQLite serialises writers itself, and a node that loses the race finds the migration
+//! recorded when it retries.
+
+use std::time::Duration;
 
 use applinks_core::store::StoreError;
-use sqlx::Row;
+use sqlx::{AnyConnection, Connection as _, Row};
 
-use crate::database::{Database, store_error, unix_now};
+use crate::database::{Backend, Database, store_error, unix_now};
 
 /// Every migration, as (version, name, SQL). Versions only grow; a released one never changes.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
@@ -17,28 +20,46 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
     include_str!("../migrations/0001_users_sessions_settings.sql"),
 )];
 
+/// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in
+/// ASCII, truncated to 63 bits).
+const ADVISORY_LOCK: i64 = 0x6170_706c_696e_6b73;
+
 /// How often a migration is retried after losing a race with another node.
 const ATTEMPTS: usize = 5;
 
 /// Applies every migration the database has not recorded yet.
 pub(crate) async fn run(database: &Database) -> Result<(), StoreError> {
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS applinks_schema (\
-             version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-    )
-    .execute(&database.pool)
-    .await
-    .map_err(store_error)?;
+    let mut conn = database.pool.acquire().await.map_err(store_error)?;
+    let postgres = database.backend() == Backend::Postgres;
+    if postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(ADVISORY_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_error)?;
+    }
+    let outcome = apply_all(&mut conn).await;
+    if postgres {
+        // Closing the connection would release the lock too; unlocking keeps it reusable.
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(ADVISORY_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(store_error)?;
+    }
+    outcome
+}
 
+async fn apply_all(conn: &mut AnyConnection) -> Result<(), StoreError> {
     for &(version, name, sql) in MIGRATIONS {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match apply(database, version, name, sql).await {
+            match apply(conn, version, name, sql).await {
                 Ok(()) => break,
-                Err(_) if attempt < ATTEMPTS && is_applied(&database.pool, version).await? => break,
                 Err(error) if attempt < ATTEMPTS => {
                     tracing::debug!(version, %error, "migration raced another node; retrying");
+                    tokio::time::sleep(Duration::from_millis(20 * attempt as u64)).await;
                 }
                 Err(error) => return Err(error),
             }
@@ -49,13 +70,27 @@ pub(crate) async fn run(database: &Database) -> Result<(), StoreError> {
 
 /// Applies one migration unless it is recorded already.
 async fn apply(
-    database: &Database,
+    conn: &mut AnyConnection,
     version: i64,
     name: &str,
     sql: &'static str,
 ) -> Result<(), StoreError> {
-    let mut tx = database.pool.begin().await.map_err(store_error)?;
-    if is_applied(&mut *tx, version).await? {
+    let mut tx = conn.begin().await.map_err(store_error)?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS applinks_schema (\
+             version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(store_error)?;
+    let recorded: i64 = sqlx::query("SELECT COUNT(*) FROM applinks_schema WHERE version = $1")
+        .bind(version)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(store_error)?
+        .try_get(0)
+        .map_err(store_error)?;
+    if recorded > 0 {
         return Ok(());
     }
 
@@ -73,19 +108,4 @@ async fn apply(
     tx.commit().await.map_err(store_error)?;
     tracing::info!(version, name, "applied database migration");
     Ok(())
-}
-
-/// Whether `version` is recorded (by this node earlier, or by another one meanwhile).
-async fn is_applied<'e, E>(executor: E, version: i64) -> Result<bool, StoreError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let count: i64 = sqlx::query("SELECT COUNT(*) FROM applinks_schema WHERE version = $1")
-        .bind(version)
-        .fetch_one(executor)
-        .await
-        .map_err(store_error)?
-        .try_get(0)
-        .map_err(store_error)?;
-    Ok(count > 0)
 }

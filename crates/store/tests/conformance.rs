@@ -8,16 +8,49 @@ use applinks_core::store::{SessionStore, SettingStore, StoreError, UserStore};
 use applinks_core::user::{NewUser, Username};
 use applinks_store::Database;
 
-/// A fresh, empty SQLite database in its own file.
-async fn sqlite() -> Database {
+/// URLs of fresh, empty databases, one per backend this machine can run the suite against.
+///
+/// Under CI (`CI` set), PostgreSQL is required: a missing server must fail the run rather than
+/// silently test SQLite alone.
+async fn fresh_urls() -> Vec<String> {
     let dir = std::env::temp_dir().join(format!(
-        "applinks-store-test-{}-{}",
+        "applinks-store-{}-{}",
         std::process::id(),
         unique()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/applinks.db?mode=rwc", dir.display());
-    Database::open(&url).await.unwrap()
+    let mut urls = vec![format!("sqlite://{}/applinks.db?mode=rwc", dir.display())];
+    match std::env::var("APPLINKS_TEST_POSTGRES_URL") {
+        Ok(server) => urls.push(fresh_postgres(&server).await),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("CI must provide APPLINKS_TEST_POSTGRES_URL (see scripts/test-postgres)")
+        }
+        Err(_) => {}
+    }
+    urls
+}
+
+/// Every backend, opened on a fresh database.
+async fn backends() -> Vec<Database> {
+    let mut all = Vec::new();
+    for url in fresh_urls().await {
+        all.push(Database::open(&url).await.unwrap());
+    }
+    all
+}
+
+/// Creates a fresh database on the PostgreSQL server at `server` and returns its URL.
+async fn fresh_postgres(server: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(server).await.unwrap();
+    let name = format!("applinks_test_{}_{}", std::process::id(), unique());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
+    format!("{base}/{name}")
 }
 
 /// A number no other database of this test process uses.
@@ -25,28 +58,6 @@ fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::SeqCst)
-}
-
-/// Every backend this machine can run the suite against.
-async fn backends() -> Vec<Database> {
-    let mut all = vec![sqlite().await];
-    if let Ok(url) = std::env::var("APPLINKS_TEST_POSTGRES_URL") {
-        all.push(postgres(&url).await);
-    }
-    all
-}
-
-/// A fresh PostgreSQL database on the server at `url`.
-async fn postgres(url: &str) -> Database {
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(url).await.unwrap();
-    let name = format!("applinks_test_{}_{}", std::process::id(), unique());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
-    Database::open(&format!("{base}/{name}")).await.unwrap()
 }
 
 fn user(name: &str, admin: bool) -> NewUser {
@@ -160,32 +171,32 @@ async fn sessions_live_until_expiry_and_end_on_request() {
 }
 
 #[tokio::test]
-async fn migrations_are_idempotent_across_reopens() {
-    let dir = std::env::temp_dir().join(format!("applinks-store-reopen-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/applinks.db?mode=rwc", dir.display());
-    let first = Database::open(&url).await.unwrap();
-    first.setting_or_insert("k", "v").await.unwrap();
-    first.close().await;
+async fn nodes_starting_at_once_agree_on_one_schema_and_one_value() {
+    for url in fresh_urls().await {
+        let tasks: Vec<_> = (0..4)
+            .map(|node| {
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let db = Database::open(&url).await.unwrap();
+                    db.setting_or_insert("server.id", &format!("node-{node}"))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            winners.push(task.await.unwrap());
+        }
+        assert!(
+            winners.iter().all(|winner| *winner == winners[0]),
+            "{winners:?}"
+        );
 
-    let opened: Vec<_> = open_concurrently(&url).await;
-    for db in opened {
-        assert_eq!(db.setting("k").await.unwrap().as_deref(), Some("v"));
+        let reopened = Database::open(&url).await.unwrap();
+        assert_eq!(
+            reopened.setting("server.id").await.unwrap(),
+            Some(winners[0].clone())
+        );
     }
-    std::fs::remove_dir_all(&dir).ok();
-}
-
-/// Opens the same database from several tasks at once, as nodes starting together would.
-async fn open_concurrently(url: &str) -> Vec<Database> {
-    let tasks: Vec<_> = (0..4)
-        .map(|_| {
-            let url = url.to_owned();
-            tokio::spawn(async move { Database::open(&url).await.unwrap() })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for task in tasks {
-        all.push(task.await.unwrap());
-    }
-    all
 }

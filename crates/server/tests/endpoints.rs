@@ -1,0 +1,513 @@
+//! The HTTP endpoints of one server, through `Router::oneshot` without sockets, on a real SQLite
+//! database in a temporary directory.
+
+use std::sync::Arc;
+
+use applinks_core::clock::FixedClock;
+use applinks_core::manifest::ApplicationType;
+use applinks_server::{AppState, OsEntropy, SecretKey, ServerConfig};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use base64::Engine as _;
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+
+const ADMIN_PASSWORD: &str = "correct horse battery";
+const BASE_URL: &str = "http://links.test:8080";
+
+struct Harness {
+    app: Router,
+    state: AppState,
+}
+
+impl Harness {
+    async fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "applinks-endpoints-{}-{}",
+            std::process::id(),
+            next_id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/applinks.db?mode=rwc", dir.display());
+        let database = applinks_store::Database::open(&url).await.unwrap();
+        let key = SecretKey::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+        let bootstrap = applinks_server::bootstrap(&database, &key, Some(ADMIN_PASSWORD.into()))
+            .await
+            .unwrap();
+        assert_eq!(bootstrap.generated_admin_password, None);
+        let config = ServerConfig {
+            base_url: BASE_URL.parse().unwrap(),
+            name: "Test <Links> & Co".into(),
+            type_id: ApplicationType::Confluence,
+            session_lifetime_secs: 3600,
+        };
+        let state = AppState::new(
+            config,
+            bootstrap.identity,
+            database,
+            Arc::new(FixedClock::new(1_800_000_000)),
+            Arc::new(OsEntropy),
+        );
+        Self {
+            app: applinks_server::app(state.clone()),
+            state,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// Signs in through the form and returns the session cookie.
+    async fn sign_in(&self, username: &str, password: &str) -> Answer {
+        let body = format!("username={username}&password={password}&next=%2Fdone");
+        self.send(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ORIGIN, BASE_URL)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+fn next_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::SeqCst)
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: header::HeaderName) -> &str {
+        self.headers
+            .get(name)
+            .map_or("", |value| value.to_str().unwrap())
+    }
+
+    /// The `name=value` part of the session cookie this answer sets.
+    fn session_cookie(&self) -> String {
+        let set = self.header(header::SET_COOKIE);
+        assert!(
+            set.starts_with("applinks_session="),
+            "no session cookie: {set:?}"
+        );
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+fn basic(username: &str, password: &str) -> String {
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    format!("Basic {encoded}")
+}
+
+#[tokio::test]
+async fn the_manifest_is_xml_by_default_in_the_reference_field_order() {
+    let harness = Harness::new().await;
+    let answer = harness.get("/rest/applinks/1.0/manifest").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.header(header::CONTENT_TYPE),
+        "application/xml;charset=UTF-8"
+    );
+
+    let id = harness.state.identity().server_id().to_string();
+    let body = &answer.body;
+    assert!(body.contains(&format!("<id>{id}</id>")), "{body}");
+    assert!(
+        body.contains("<name>Test &lt;Links&gt; &amp; Co</name>"),
+        "{body}"
+    );
+    assert!(body.contains("<typeId>confluence</typeId>"), "{body}");
+    assert!(body.contains(&format!("<url>{BASE_URL}</url>")), "{body}");
+    let fields = [
+        "<id>",
+        "<name>",
+        "<typeId>",
+        "<version>",
+        "<buildNumber>",
+        "<applinksVersion>",
+        "<inboundAuthenticationTypes>",
+        "<publicSignup>",
+        "<url>",
+    ];
+    let positions: Vec<_> = fields
+        .iter()
+        .map(|field| body.find(field).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "{body}");
+}
+
+#[tokio::test]
+async fn the_manifest_is_json_when_asked() {
+    let harness = Harness::new().await;
+    let request = Request::get("/rest/applinks/1.0/manifest")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let answer = harness.send(request).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let json = answer.json();
+    assert_eq!(json["id"], harness.state.identity().server_id().to_string());
+    assert_eq!(json["typeId"], "confluence");
+    assert_eq!(json["publicSignup"], false);
+    assert_eq!(json["url"], BASE_URL);
+    assert!(json["inboundAuthenticationTypes"].is_array());
+}
+
+#[tokio::test]
+async fn consumer_info_serves_the_public_key_as_base64_der() {
+    let harness = Harness::new().await;
+    let answer = harness.get("/plugins/servlet/oauth/consumer-info").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.header(header::CONTENT_TYPE),
+        "application/xml;charset=UTF-8"
+    );
+
+    let body = &answer.body;
+    let key = body
+        .split("<publicKey>")
+        .nth(1)
+        .unwrap()
+        .split("</publicKey>")
+        .next()
+        .unwrap();
+    assert!(!key.contains("BEGIN"), "PEM armour leaked: {key}");
+    let parsed = applinks_oauth1::PublicKey::parse(key).unwrap();
+    assert_eq!(&parsed, harness.state.identity().public_key());
+    assert_eq!(parsed.bits(), 2048);
+    let consumer_key = harness.state.identity().consumer_key();
+    assert!(
+        body.contains(&format!("<key>{consumer_key}</key>")),
+        "{body}"
+    );
+    assert!(
+        body.contains("<name>Test &lt;Links&gt; &amp; Co</name>"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn capabilities_is_a_json_list() {
+    let answer = Harness::new()
+        .await
+        .get("/rest/applinks/3.0/capabilities")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.json().is_array());
+}
+
+#[tokio::test]
+async fn myself_needs_credentials_and_names_the_caller() {
+    let harness = Harness::new().await;
+    let anonymous = harness.get("/rest/api/1.0/myself").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.header(header::WWW_AUTHENTICATE),
+        "Basic realm=\"applinks\""
+    );
+    let error = anonymous.json();
+    assert_eq!(error["status"], 401);
+    assert_eq!(
+        error["requestId"],
+        anonymous.header("x-request-id".parse().unwrap())
+    );
+
+    let request = |authorization: String| {
+        Request::get("/rest/api/1.0/myself")
+            .header(header::AUTHORIZATION, authorization)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let answer = harness.send(request(basic("admin", ADMIN_PASSWORD))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let me = answer.json();
+    assert_eq!(me["name"], "admin");
+    assert_eq!(me["displayName"], "Administrator");
+    assert_eq!(me["email"], "");
+
+    for wrong in [
+        basic("admin", "wrong password"),
+        basic("nobody", "x"),
+        "Basic %%%".into(),
+    ] {
+        let answer = harness.send(request(wrong.clone())).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{wrong}");
+    }
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_name_for_a_while() {
+    let harness = Harness::new().await;
+    let request = |password: &str| {
+        Request::get("/rest/api/1.0/myself")
+            .header(header::AUTHORIZATION, basic("admin", password))
+            .body(Body::empty())
+            .unwrap()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            harness.send(request("guess")).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = harness.send(request(ADMIN_PASSWORD)).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.header(header::RETRY_AFTER).parse::<u64>().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn signing_in_starts_a_session_that_myself_and_pages_accept() {
+    let harness = Harness::new().await;
+    let answer = harness.sign_in("admin", "correct%20horse%20battery").await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.header(header::LOCATION), "/done");
+    let set_cookie = answer.header(header::SET_COOKIE);
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let cookie = answer.session_cookie();
+
+    let with_cookie = |path: &str| {
+        Request::get(path)
+            .header(header::COOKIE, cookie.clone())
+            .body(Body::empty())
+            .unwrap()
+    };
+    let me = harness.send(with_cookie("/rest/api/1.0/myself")).await;
+    assert_eq!(me.json()["name"], "admin");
+    let home = harness.send(with_cookie("/")).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("signed in as <strong>admin</strong>"),
+        "{}",
+        home.body
+    );
+    assert_eq!(home.header(header::X_FRAME_OPTIONS), "DENY");
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_the_form_again_without_a_session() {
+    let harness = Harness::new().await;
+    let answer = harness.sign_in("admin", "nope").await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert!(answer.headers.get(header::SET_COOKIE).is_none());
+    assert!(
+        answer
+            .body
+            .contains("The user name or password is incorrect.")
+    );
+    assert!(
+        answer.body.contains("value=\"admin\""),
+        "the name is kept for a retry"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_from_a_foreign_origin_is_refused() {
+    let harness = Harness::new().await;
+    let request = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ORIGIN, "http://evil.test")
+        .body(Body::from(format!(
+            "username=admin&password={ADMIN_PASSWORD}"
+        )))
+        .unwrap();
+    let answer = harness.send(request).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(answer.headers.get(header::SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn pages_send_strangers_to_sign_in_and_back() {
+    let answer = Harness::new().await.get("/?tab=x").await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.header(header::LOCATION), "/login?next=%2F%3Ftab%3Dx");
+}
+
+#[tokio::test]
+async fn hostile_next_parameters_land_on_the_home_page() {
+    let harness = Harness::new().await;
+    let page = harness.get("/login?next=//evil.test/x").await;
+    assert!(
+        page.body.contains("name=\"next\" value=\"/\""),
+        "{}",
+        page.body
+    );
+
+    let body = format!("username=admin&password={ADMIN_PASSWORD}&next=https://evil.test");
+    let request = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let answer = harness.send(request).await;
+    assert_eq!(answer.header(header::LOCATION), "/");
+}
+
+#[tokio::test]
+async fn signing_out_needs_the_session_token_and_ends_the_session() {
+    let harness = Harness::new().await;
+    let cookie = harness
+        .sign_in("admin", "correct%20horse%20battery")
+        .await
+        .session_cookie();
+    let logout = |token: &str| {
+        Request::post("/logout")
+            .header(header::COOKIE, cookie.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf_token={token}")))
+            .unwrap()
+    };
+    assert_eq!(
+        harness.send(logout("forged")).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let page = harness
+        .send(
+            Request::get("/logout")
+                .header(header::COOKIE, cookie.clone())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let token = page
+        .body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap();
+    let token = token.split('"').next().unwrap();
+    let answer = harness.send(logout(token)).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert!(answer.header(header::SET_COOKIE).contains("Max-Age=0"));
+
+    let me = harness
+        .send(
+            Request::get("/rest/api/1.0/myself")
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn malformed_requests_get_clear_client_errors() {
+    let harness = Harness::new().await;
+    let missing_fields = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("username=admin"))
+        .unwrap();
+    let oversized = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username=admin&password={}",
+            "x".repeat(200_000)
+        )))
+        .unwrap();
+    let wrong_type = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    let cookie_garbage = Request::get("/rest/api/1.0/myself")
+        .header(header::COOKIE, "applinks_session=%00%ff; x")
+        .body(Body::empty())
+        .unwrap();
+    for (request, expected) in [
+        (missing_fields, StatusCode::UNPROCESSABLE_ENTITY),
+        (oversized, StatusCode::PAYLOAD_TOO_LARGE),
+        (wrong_type, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (cookie_garbage, StatusCode::UNAUTHORIZED),
+    ] {
+        assert_eq!(harness.send(request).await.status, expected);
+    }
+    assert_eq!(
+        harness.get("/no/such/page").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_made_up() {
+    let harness = Harness::new().await;
+    let request = Request::get("/healthz")
+        .header("x-request-id", "abc-123")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        harness
+            .send(request)
+            .await
+            .header("x-request-id".parse().unwrap()),
+        "abc-123"
+    );
+    let forged = Request::get("/healthz")
+        .header("x-request-id", "a b\" injected=1")
+        .body(Body::empty())
+        .unwrap();
+    let made_up = harness.send(forged).await;
+    let id = made_up.header("x-request-id".parse().unwrap());
+    assert_eq!(uuid::Uuid::parse_str(id).map(|_| ()), Ok(()), "{id}");
+}
+
+#[tokio::test]
+async fn health_and_readiness_report_the_database() {
+    let harness = Harness::new().await;
+    assert_eq!(harness.get("/healthz").await.status, StatusCode::OK);
+    let ready = harness.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.json()["database"], "ok");
+
+    harness.state.database().close().await;
+    let down = harness.get("/readyz").await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(down.json()["database"], "unavailable");
+}
+
+#[tokio::test]
+async fn the_identity_survives_a_second_bootstrap() {
+    let harness = Harness::new().await;
+    let state = &harness.state;
+    let key = SecretKey::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let again = applinks_server::bootstrap(state.database(), &key, None)
+        .await
+        .unwrap();
+    assert_eq!(again.identity.server_id(), state.identity().server_id());
+    assert_eq!(again.identity.public_key(), state.identity().public_key());
+    assert_eq!(again.generated_admin_password, None, "admin exists already");
+
+    let other_key = SecretKey::from_base64("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").unwrap();
+    let refused = applinks_server::bootstrap(state.database(), &other_key, None).await;
+    assert!(
+        refused.is_err(),
+        "a wrong secret key must not open the private key"
+    );
+}
