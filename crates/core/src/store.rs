@@ -7,7 +7,10 @@
 use std::future::Future;
 
 use crate::clock::UnixTime;
+use crate::consumer::{Consumer, ConsumerKey};
+use crate::link::{ApplicationId, ApplicationLink};
 use crate::session::Session;
+use crate::token::IssuedToken;
 use crate::user::{NewUser, User, Username};
 
 /// Why a storage operation failed.
@@ -96,4 +99,113 @@ pub trait SessionStore {
         &self,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<u64>> + Send;
+}
+
+/// Application links.
+pub trait LinkStore {
+    /// Creates or replaces the link with `link.id`, keeping exactly one primary link per
+    /// application type: a new type's first link becomes primary. Answers whether it was
+    /// created (rather than updated) and the link as stored.
+    fn put_link(
+        &self,
+        link: &ApplicationLink,
+    ) -> impl Future<Output = StoreResult<(bool, ApplicationLink)>> + Send;
+
+    /// Finds a link.
+    fn link(
+        &self,
+        id: &ApplicationId,
+    ) -> impl Future<Output = StoreResult<Option<ApplicationLink>>> + Send;
+
+    /// Every link, by name.
+    fn links(&self) -> impl Future<Output = StoreResult<Vec<ApplicationLink>>> + Send;
+
+    /// Deletes a link with its consumer and every token issued to that consumer; promotes
+    /// another link of the same type when the deleted one was primary. `false` when there was
+    /// no such link.
+    fn delete_link(&self, id: &ApplicationId) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+/// Incoming OAuth consumers, one per link at most.
+pub trait ConsumerStore {
+    /// Sets the consumer of `consumer.link_id`, replacing any previous one. When the key
+    /// changes, the tokens issued under the old key are deleted. [`StoreError::Conflict`] when
+    /// another link's consumer has the same key.
+    fn put_consumer(&self, consumer: &Consumer) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Finds a consumer by key.
+    fn consumer(
+        &self,
+        key: &ConsumerKey,
+    ) -> impl Future<Output = StoreResult<Option<Consumer>>> + Send;
+
+    /// Finds the consumer of a link.
+    fn link_consumer(
+        &self,
+        link_id: &ApplicationId,
+    ) -> impl Future<Output = StoreResult<Option<Consumer>>> + Send;
+
+    /// Deletes a link's consumer and its tokens; `false` when it had none.
+    fn delete_link_consumer(
+        &self,
+        link_id: &ApplicationId,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+/// Tokens issued to consumers.
+pub trait TokenStore {
+    /// Stores a newly issued token.
+    fn insert_token(&self, token: &IssuedToken) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Finds a token by the digest of its value.
+    fn token(&self, digest: &str) -> impl Future<Output = StoreResult<Option<IssuedToken>>> + Send;
+
+    /// Marks a live, not yet authorised request token as approved by `username` with the
+    /// verifier whose digest is given. `false` when the token is gone, expired or already
+    /// authorised.
+    fn authorise_request_token(
+        &self,
+        digest: &str,
+        username: &Username,
+        verifier_digest: &str,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Deletes a request token and returns it, exactly once: of two concurrent callers, one
+    /// gets the token and the other `None`.
+    fn take_request_token(
+        &self,
+        digest: &str,
+    ) -> impl Future<Output = StoreResult<Option<IssuedToken>>> + Send;
+
+    /// Replaces an access token by its renewal, atomically; `false` when the old one was
+    /// already gone (renewed or revoked meanwhile).
+    fn renew_access_token(
+        &self,
+        old_digest: &str,
+        renewed: &IssuedToken,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// The access tokens a user has granted, newest first.
+    fn user_access_tokens(
+        &self,
+        username: &Username,
+    ) -> impl Future<Output = StoreResult<Vec<IssuedToken>>> + Send;
+
+    /// Revokes one of a user's tokens; `false` when the user holds no such token.
+    fn revoke_user_token(
+        &self,
+        username: &Username,
+        digest: &str,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Revokes every token issued to a consumer; returns how many.
+    fn revoke_consumer_tokens(
+        &self,
+        consumer_key: &ConsumerKey,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Deletes tokens that expired (and can no longer be renewed) before `now`.
+    fn delete_expired_tokens(&self, now: UnixTime)
+    -> impl Future<Output = StoreResult<u64>> + Send;
 }

@@ -6,10 +6,13 @@
 //! server. [`migrate`] brings a database to the current schema and is safe to run from several
 //! nodes at once.
 
+mod consumers;
 mod database;
+mod links;
 mod migrate;
 mod sessions;
 mod settings;
+mod tokens;
 mod users;
 
 pub use database::{Backend, Database};

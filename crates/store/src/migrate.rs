@@ -14,11 +14,18 @@ use sqlx::{AnyConnection, Connection as _, Row};
 use crate::database::{Backend, Database, store_error, unix_now};
 
 /// Every migration, as (version, name, SQL). Versions only grow; a released one never changes.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "users_sessions_settings",
-    include_str!("../migrations/0001_users_sessions_settings.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "users_sessions_settings",
+        include_str!("../migrations/0001_users_sessions_settings.sql"),
+    ),
+    (
+        2,
+        "links_consumers_tokens",
+        include_str!("../migrations/0002_links_consumers_tokens.sql"),
+    ),
+];
 
 /// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in
 /// ASCII, truncated to 63 bits).

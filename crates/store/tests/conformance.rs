@@ -3,8 +3,13 @@
 //! SQLite always runs. PostgreSQL runs when `APPLINKS_TEST_POSTGRES_URL` names a server the
 //! tests may create databases on; `.ci/run` starts one.
 
+use applinks_core::consumer::{Consumer, ConsumerCredential, ConsumerKey, Sealed};
+use applinks_core::link::{ApplicationId, ApplicationLink, LinkDraft};
 use applinks_core::session::Session;
-use applinks_core::store::{SessionStore, SettingStore, StoreError, UserStore};
+use applinks_core::store::{
+    ConsumerStore, LinkStore, SessionStore, SettingStore, StoreError, TokenStore, UserStore,
+};
+use applinks_core::token::{IssuedToken, TokenKind};
 use applinks_core::user::{NewUser, Username};
 use applinks_store::Database;
 
@@ -198,5 +203,331 @@ async fn nodes_starting_at_once_agree_on_one_schema_and_one_value() {
             reopened.setting("server.id").await.unwrap(),
             Some(winners[0].clone())
         );
+    }
+}
+
+fn link(id: &str, type_id: &str) -> ApplicationLink {
+    LinkDraft {
+        name: format!("Link {id}"),
+        type_id: type_id.into(),
+        display_url: format!("https://{id}.example.com"),
+        ..LinkDraft::default()
+    }
+    .into_link(ApplicationId::parse(id).unwrap())
+    .unwrap()
+}
+
+fn consumer(key: &str, link_id: &str) -> Consumer {
+    Consumer {
+        key: ConsumerKey::parse(key).unwrap(),
+        link_id: ApplicationId::parse(link_id).unwrap(),
+        name: "Jira".into(),
+        description: "the issue tracker".into(),
+        credential: ConsumerCredential::Rsa {
+            public_key: "MIIBIjAN".into(),
+        },
+        callback: Some(
+            "https://jira.example.com/plugins/servlet/applinks/oauth/login-dance/access".into(),
+        ),
+        three_lo_allowed: true,
+        two_lo_allowed: true,
+        two_lo_execute_as: Some(Username::parse("alice").unwrap()),
+        two_lo_impersonation_allowed: false,
+    }
+}
+
+fn token(
+    digest: &str,
+    kind: TokenKind,
+    key: &str,
+    user: Option<&str>,
+    expires_at: i64,
+) -> IssuedToken {
+    IssuedToken {
+        digest: digest.into(),
+        kind,
+        consumer_key: ConsumerKey::parse(key).unwrap(),
+        secret: Sealed(format!("sealed-{digest}")),
+        username: user.map(|name| Username::parse(name).unwrap()),
+        callback: None,
+        verifier_digest: None,
+        created_at: 100,
+        expires_at,
+        session_handle_digest: (kind == TokenKind::Access).then(|| format!("handle-{digest}")),
+        session_expires_at: (kind == TokenKind::Access).then_some(expires_at + 1_000),
+    }
+}
+
+#[tokio::test]
+async fn the_first_link_of_a_type_is_primary_and_deleting_it_promotes_another() {
+    for db in backends().await {
+        let (created, first) = db.put_link(&link("jira-1", "jira")).await.unwrap();
+        assert!(created && first.is_primary);
+        let (_, second) = db.put_link(&link("jira-2", "jira")).await.unwrap();
+        assert!(!second.is_primary);
+        let (_, wiki) = db.put_link(&link("wiki-1", "confluence")).await.unwrap();
+        assert!(wiki.is_primary, "types are independent");
+
+        let (created, updated) = db
+            .put_link(
+                &LinkDraft {
+                    name: "Renamed".into(),
+                    ..draft_of(&first)
+                }
+                .into_link(first.id.clone())
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(!created && updated.is_primary && updated.name == "Renamed");
+
+        assert!(db.delete_link(&first.id).await.unwrap());
+        assert!(!db.delete_link(&first.id).await.unwrap());
+        let promoted = db.link(&second.id).await.unwrap().unwrap();
+        assert!(promoted.is_primary);
+        let names: Vec<_> = db
+            .links()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.id.to_string())
+            .collect();
+        assert_eq!(names, ["jira-2", "wiki-1"]);
+    }
+}
+
+fn draft_of(link: &ApplicationLink) -> LinkDraft {
+    LinkDraft {
+        name: link.name.clone(),
+        type_id: link.type_id.clone(),
+        display_url: link.display_url.clone(),
+        rpc_url: Some(link.rpc_url.clone()),
+        is_system: link.is_system,
+    }
+}
+
+#[tokio::test]
+async fn a_link_has_one_consumer_and_keys_are_unique() {
+    for db in backends().await {
+        db.create_user(&user("alice", false)).await.unwrap();
+        db.put_link(&link("jira-1", "jira")).await.unwrap();
+        db.put_link(&link("jira-2", "jira")).await.unwrap();
+        let first = consumer("jira:1", "jira-1");
+        db.put_consumer(&first).await.unwrap();
+        assert_eq!(db.consumer(&first.key).await.unwrap(), Some(first.clone()));
+        assert_eq!(
+            db.link_consumer(&first.link_id).await.unwrap(),
+            Some(first.clone())
+        );
+
+        let clash = db.put_consumer(&consumer("jira:1", "jira-2")).await;
+        assert!(matches!(clash, Err(StoreError::Conflict)), "{clash:?}");
+
+        let secret = Consumer {
+            credential: ConsumerCredential::SharedSecret(Sealed("v1:abc".into())),
+            two_lo_execute_as: None,
+            ..consumer("generic-client", "jira-2")
+        };
+        db.put_consumer(&secret).await.unwrap();
+        assert_eq!(
+            db.link_consumer(&secret.link_id).await.unwrap(),
+            Some(secret)
+        );
+    }
+}
+
+#[tokio::test]
+async fn replacing_a_consumer_key_or_deleting_the_link_drops_its_tokens() {
+    for db in backends().await {
+        db.create_user(&user("alice", false)).await.unwrap();
+        db.put_link(&link("jira-1", "jira")).await.unwrap();
+        db.put_consumer(&consumer("jira:1", "jira-1"))
+            .await
+            .unwrap();
+        db.insert_token(&token(
+            "t1",
+            TokenKind::Access,
+            "jira:1",
+            Some("alice"),
+            10_000,
+        ))
+        .await
+        .unwrap();
+
+        db.put_consumer(&consumer("jira:1", "jira-1"))
+            .await
+            .unwrap();
+        assert!(
+            db.token("t1").await.unwrap().is_some(),
+            "same key keeps tokens"
+        );
+        db.put_consumer(&consumer("jira:2", "jira-1"))
+            .await
+            .unwrap();
+        assert!(
+            db.token("t1").await.unwrap().is_none(),
+            "a new key drops them"
+        );
+
+        db.insert_token(&token(
+            "t2",
+            TokenKind::Access,
+            "jira:2",
+            Some("alice"),
+            10_000,
+        ))
+        .await
+        .unwrap();
+        assert!(
+            db.delete_link(&ApplicationId::parse("jira-1").unwrap())
+                .await
+                .unwrap()
+        );
+        assert!(db.token("t2").await.unwrap().is_none());
+        assert!(
+            db.consumer(&ConsumerKey::parse("jira:2").unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn request_tokens_are_authorised_once_and_taken_once() {
+    for db in backends().await {
+        db.create_user(&user("alice", false)).await.unwrap();
+        db.put_link(&link("jira-1", "jira")).await.unwrap();
+        db.put_consumer(&consumer("jira:1", "jira-1"))
+            .await
+            .unwrap();
+        db.insert_token(&token("r1", TokenKind::Request, "jira:1", None, 1_000))
+            .await
+            .unwrap();
+        let alice = Username::parse("alice").unwrap();
+
+        assert!(
+            !db.authorise_request_token("r1", &alice, "v", 1_000)
+                .await
+                .unwrap(),
+            "expired"
+        );
+        assert!(
+            db.authorise_request_token("r1", &alice, "v", 999)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.authorise_request_token("r1", &alice, "w", 999)
+                .await
+                .unwrap(),
+            "only once"
+        );
+        let stored = db.token("r1").await.unwrap().unwrap();
+        assert_eq!(stored.verifier_digest.as_deref(), Some("v"));
+
+        let taken = db.take_request_token("r1").await.unwrap().unwrap();
+        assert_eq!(taken.username, Some(alice));
+        assert_eq!(db.take_request_token("r1").await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn access_tokens_are_listed_renewed_and_revoked() {
+    for db in backends().await {
+        db.create_user(&user("alice", false)).await.unwrap();
+        db.create_user(&user("bob", false)).await.unwrap();
+        db.put_link(&link("jira-1", "jira")).await.unwrap();
+        db.put_consumer(&consumer("jira:1", "jira-1"))
+            .await
+            .unwrap();
+        let alice = Username::parse("alice").unwrap();
+        let bob = Username::parse("bob").unwrap();
+        db.insert_token(&token(
+            "a1",
+            TokenKind::Access,
+            "jira:1",
+            Some("alice"),
+            10_000,
+        ))
+        .await
+        .unwrap();
+        db.insert_token(&token(
+            "b1",
+            TokenKind::Access,
+            "jira:1",
+            Some("bob"),
+            10_000,
+        ))
+        .await
+        .unwrap();
+        db.insert_token(&token("r1", TokenKind::Request, "jira:1", None, 10_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            db.take_request_token("a1").await.unwrap(),
+            None,
+            "not a request token"
+        );
+
+        let renewed = token("a2", TokenKind::Access, "jira:1", Some("alice"), 20_000);
+        assert!(db.renew_access_token("a1", &renewed).await.unwrap());
+        assert!(
+            !db.renew_access_token("a1", &renewed).await.unwrap(),
+            "renewed once"
+        );
+        let listed: Vec<_> = db
+            .user_access_tokens(&alice)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.digest)
+            .collect();
+        assert_eq!(listed, ["a2"]);
+
+        assert!(
+            !db.revoke_user_token(&alice, "b1").await.unwrap(),
+            "not alice's to revoke"
+        );
+        assert!(db.revoke_user_token(&bob, "b1").await.unwrap());
+        assert_eq!(
+            db.revoke_consumer_tokens(&ConsumerKey::parse("jira:1").unwrap())
+                .await
+                .unwrap(),
+            2
+        );
+    }
+}
+
+#[tokio::test]
+async fn expired_tokens_are_swept_unless_still_renewable() {
+    for db in backends().await {
+        db.create_user(&user("alice", false)).await.unwrap();
+        db.put_link(&link("jira-1", "jira")).await.unwrap();
+        db.put_consumer(&consumer("jira:1", "jira-1"))
+            .await
+            .unwrap();
+        db.insert_token(&token("r1", TokenKind::Request, "jira:1", None, 500))
+            .await
+            .unwrap();
+        db.insert_token(&token(
+            "a1",
+            TokenKind::Access,
+            "jira:1",
+            Some("alice"),
+            500,
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            db.delete_expired_tokens(600).await.unwrap(),
+            1,
+            "the request token only"
+        );
+        assert!(
+            db.token("a1").await.unwrap().is_some(),
+            "its session runs until 1500"
+        );
+        assert_eq!(db.delete_expired_tokens(1_500).await.unwrap(), 1);
     }
 }

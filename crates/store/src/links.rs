@@ -1,0 +1,155 @@
+//! [`LinkStore`] over the `links` table, with the one-primary-per-type rule.
+
+use applinks_core::link::{ApplicationId, ApplicationLink, OAuthLevels};
+use applinks_core::store::{LinkStore, StoreError, StoreResult};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::database::{Database, flag, store_error, unix_now};
+
+/// The columns that make an [`ApplicationLink`], in the order [`link_from_row`] reads them.
+const LINK_COLUMNS: &str = "id, name, type_id, display_url, rpc_url, is_primary, is_system, \
+                            outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation";
+
+impl LinkStore for Database {
+    async fn put_link(&self, link: &ApplicationLink) -> StoreResult<(bool, ApplicationLink)> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let previous_type: Option<String> = sqlx::query("SELECT type_id FROM links WHERE id = $1")
+            .bind(link.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(store_error)?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(store_error)?;
+
+        // A link is primary exactly when no other link of its type is.
+        let other_primaries: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM links WHERE type_id = $1 AND is_primary = 1 AND id <> $2",
+        )
+        .bind(&link.type_id)
+        .bind(link.id.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(store_error)?
+        .try_get(0)
+        .map_err(store_error)?;
+        let stored = ApplicationLink {
+            is_primary: other_primaries == 0,
+            ..link.clone()
+        };
+
+        sqlx::query(
+            "INSERT INTO links (id, name, type_id, display_url, rpc_url, is_primary, is_system, \
+             outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, type_id = excluded.type_id, \
+             display_url = excluded.display_url, rpc_url = excluded.rpc_url, \
+             is_primary = excluded.is_primary, is_system = excluded.is_system, \
+             outgoing_oauth = excluded.outgoing_oauth, outgoing_two_lo = excluded.outgoing_two_lo, \
+             outgoing_two_lo_impersonation = excluded.outgoing_two_lo_impersonation",
+        )
+        .bind(stored.id.as_str())
+        .bind(&stored.name)
+        .bind(&stored.type_id)
+        .bind(&stored.display_url)
+        .bind(&stored.rpc_url)
+        .bind(flag(stored.is_primary))
+        .bind(flag(stored.is_system))
+        .bind(flag(stored.outgoing.enabled))
+        .bind(flag(stored.outgoing.two_lo_enabled))
+        .bind(flag(stored.outgoing.two_lo_impersonation_enabled))
+        .bind(unix_now())
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+
+        if let Some(previous) = previous_type.as_deref().filter(|t| *t != stored.type_id) {
+            promote_primary(&mut tx, previous).await?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        Ok((previous_type.is_none(), stored))
+    }
+
+    async fn link(&self, id: &ApplicationId) -> StoreResult<Option<ApplicationLink>> {
+        let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(link_from_row).transpose()
+    }
+
+    async fn links(&self) -> StoreResult<Vec<ApplicationLink>> {
+        let sql = format!("SELECT {LINK_COLUMNS} FROM links ORDER BY name, id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(link_from_row).collect()
+    }
+
+    async fn delete_link(&self, id: &ApplicationId) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let type_id: Option<String> = sqlx::query("SELECT type_id FROM links WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(store_error)?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(store_error)?;
+        let Some(type_id) = type_id else {
+            return Ok(false);
+        };
+
+        crate::consumers::delete_consumer_of_link(&mut tx, id).await?;
+        sqlx::query("DELETE FROM links WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        promote_primary(&mut tx, &type_id).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(true)
+    }
+}
+
+/// Makes the oldest link of `type_id` primary when none of that type is.
+async fn promote_primary(conn: &mut AnyConnection, type_id: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE links SET is_primary = 1 WHERE id = (\
+             SELECT id FROM links WHERE type_id = $1 ORDER BY created_at, id LIMIT 1) \
+         AND NOT EXISTS (SELECT 1 FROM links WHERE type_id = $1 AND is_primary = 1)",
+    )
+    .bind(type_id)
+    .execute(conn)
+    .await
+    .map_err(store_error)?;
+    Ok(())
+}
+
+/// Reads the [`LINK_COLUMNS`] of a row.
+fn link_from_row(row: &AnyRow) -> StoreResult<ApplicationLink> {
+    let id: String = row.try_get(0).map_err(store_error)?;
+    let id = ApplicationId::parse(&id)
+        .map_err(|_| StoreError::Corrupt(format!("invalid stored link id {id:?}")))?;
+    let flag_at = |index: usize| -> StoreResult<bool> {
+        Ok(row.try_get::<i64, _>(index).map_err(store_error)? != 0)
+    };
+    Ok(ApplicationLink {
+        id,
+        name: row.try_get(1).map_err(store_error)?,
+        type_id: row.try_get(2).map_err(store_error)?,
+        display_url: row.try_get(3).map_err(store_error)?,
+        rpc_url: row.try_get(4).map_err(store_error)?,
+        is_primary: flag_at(5)?,
+        is_system: flag_at(6)?,
+        outgoing: OAuthLevels {
+            enabled: flag_at(7)?,
+            two_lo_enabled: flag_at(8)?,
+            two_lo_impersonation_enabled: flag_at(9)?,
+        },
+    })
+}
