@@ -1,0 +1,101 @@
+//! Signature costs against the physical limit of SPEC §8 (`openssl speed rsa2048`): RSA-SHA1
+//! signing and verification with a 2048-bit key, HMAC-SHA1, and the whole server path of
+//! collecting and verifying a realistic signed request. Results go in `docs/performance.md`.
+
+use std::hint::black_box;
+
+use applinks_oauth1::{
+    ClientRequest, IncomingRequest, PrivateKey, Secret, SharedSecrets, SignedRequest, SigningKey,
+    VerifyingKey,
+};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// A 2-legged request with impersonation as the reference products send it: the query carries
+/// `xoauth_requestor_id`, the header the protocol parameters with an empty token.
+const URL: &str = "https://jira.example.com/rest/api/2/search?jql=project%20%3D%20APPLINKS%20\
+    ORDER%20BY%20updated&maxResults=50&xoauth_requestor_id=alice";
+
+fn signed_header(key: &SigningKey<'_>) -> String {
+    ClientRequest {
+        method: "GET",
+        url: URL,
+        realm: Some("https://jira.example.com"),
+        consumer_key: "Confluence:7d5fa2b1-3c9e-4a52-9a27-1f0e6d2c8b44",
+        token: Some(""),
+        timestamp: 1_767_225_600,
+        nonce: "8f14e45fceea167a5a36dedd",
+        ..ClientRequest::default()
+    }
+    .authorization_header(key)
+    .unwrap()
+}
+
+fn incoming(header: &str) -> IncomingRequest<'_> {
+    IncomingRequest {
+        method: "GET",
+        scheme: "https",
+        host: "jira.example.com",
+        port: None,
+        path: "/rest/api/2/search",
+        query: URL.split_once('?').map(|(_, query)| query),
+        authorization: Some(header),
+        ..IncomingRequest::default()
+    }
+}
+
+fn rsa(c: &mut Criterion) {
+    let private = PrivateKey::generate().unwrap();
+    let public = private.public_key();
+    let header = signed_header(&SigningKey::RsaSha1(&private));
+    let request = SignedRequest::collect(&incoming(&header)).unwrap();
+    let base_string = request.base_string();
+    let signature = private.sign(&base_string).unwrap();
+    let verifying = VerifyingKey::RsaSha1(&public);
+
+    c.bench_function("rsa_sha1_sign_2048", |b| {
+        b.iter(|| private.sign(black_box(&base_string)).unwrap())
+    });
+    c.bench_function("rsa_sha1_verify_2048", |b| {
+        b.iter(|| assert!(public.verify(black_box(&base_string), black_box(&signature))))
+    });
+    c.bench_function("rsa_sha1_collect_and_verify_2048", |b| {
+        b.iter(|| {
+            let request = SignedRequest::collect(&incoming(black_box(&header))).unwrap();
+            request.verify(&verifying).unwrap()
+        })
+    });
+    c.bench_function("rsa_sha1_verify_collected_2048", |b| {
+        b.iter(|| black_box(&request).verify(&verifying).unwrap())
+    });
+    c.bench_function("collect_only", |b| {
+        b.iter(|| SignedRequest::collect(&incoming(black_box(&header))).unwrap())
+    });
+}
+
+fn hmac(c: &mut Criterion) {
+    let consumer_secret = Secret::new("0fc7d3d1f2a64c2c9bb1a0f7e1b54d9e");
+    let token_secret = Secret::new("b3c1f0a8d2e94f7aa6c5d4e3f2a1b0c9");
+    let secrets = SharedSecrets {
+        consumer_secret: &consumer_secret,
+        token_secret: Some(&token_secret),
+    };
+    let signing = SigningKey::HmacSha1(secrets);
+    let header = signed_header(&signing);
+    let base_string = SignedRequest::collect(&incoming(&header))
+        .unwrap()
+        .base_string();
+
+    c.bench_function("hmac_sha1_sign", |b| {
+        b.iter(|| signing.sign(black_box(&base_string)).unwrap())
+    });
+    c.bench_function("hmac_sha1_collect_and_verify", |b| {
+        let verifying = VerifyingKey::HmacSha1(secrets);
+        b.iter(|| {
+            let request = SignedRequest::collect(&incoming(black_box(&header))).unwrap();
+            request.verify(&verifying).unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, rsa, hmac);
+criterion_main!(benches);
