@@ -5,7 +5,7 @@
 //! nodes share, behind the same [`NonceStore`] trait.
 
 use std::collections::{BTreeMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 use crate::clock::UnixTime;
@@ -80,11 +80,8 @@ impl MemoryNonces {
     }
 
     fn fingerprint(&self, consumer_key: &str, timestamp: u64, nonce: &str) -> u128 {
-        let half = |state: &std::hash::RandomState| {
-            let mut hasher = state.build_hasher();
-            (consumer_key, timestamp, nonce).hash(&mut hasher);
-            hasher.finish()
-        };
+        let half =
+            |state: &std::hash::RandomState| state.hash_one((consumer_key, timestamp, nonce));
         (u128::from(half(&self.hashers.0)) << 64) | u128::from(half(&self.hashers.1))
     }
 

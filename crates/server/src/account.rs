@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::caller::{self, SESSION_COOKIE, Visitor};
 use crate::csrf;
 use crate::error::ApiError;
+use crate::secrets::digest;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -138,7 +139,7 @@ async fn login(
     let session_id = state.random_token(32);
     let now = state.now();
     let session = Session {
-        id_digest: caller::session_digest(&session_id),
+        id_digest: digest(&session_id),
         username: user.username.clone(),
         csrf_token: state.random_token(24),
         created_at: now,

@@ -1,8 +1,8 @@
-//! Who is making a request: a signed-in browser session, or HTTP Basic credentials.
+//! Who is making a request: an OAuth-signed request (authenticated by the layer in
+//! [`crate::signed`]), a signed-in browser session, or HTTP Basic credentials.
 //!
 //! Handlers take a [`Caller`] (REST: answers 401 when nobody is signed in) or a [`Visitor`]
-//! (pages: redirects to the sign-in page and back). OAuth-signed requests join here when the
-//! provider side lands.
+//! (pages: redirects to the sign-in page and back).
 
 use applinks_core::session::Session;
 use applinks_core::store::{SessionStore, UserStore};
@@ -15,6 +15,8 @@ use base64::Engine as _;
 
 use crate::error::ApiError;
 use crate::password;
+use crate::secrets::digest;
+use crate::signed::OAuthActor;
 use crate::state::AppState;
 
 /// The cookie holding the session id.
@@ -25,14 +27,79 @@ pub(crate) const SESSION_COOKIE: &str = "applinks_session";
 pub(crate) struct Caller {
     /// The user the request acts as.
     pub(crate) user: User,
-    /// The browser session, when the caller came with one (not for Basic).
+    /// The browser session, when the caller came with one.
     pub(crate) session: Option<Session>,
+    /// How the caller proved who they are.
+    pub(crate) via: Via,
+}
+
+/// How a caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A request signed by an OAuth consumer.
+    OAuth,
+    /// A browser session cookie.
+    Session,
+    /// HTTP Basic credentials.
+    Basic,
+}
+
+impl Caller {
+    /// Allows an administrative change: the caller is an administrator and, when their
+    /// credentials ride along automatically (a session cookie, or Basic credentials a browser
+    /// remembers), the request carries `X-Atlassian-Token: no-check` or the session's CSRF
+    /// token in `X-CSRF-Token`. Browsers cannot send either header cross-site without the
+    /// server's consent, so a forged form or link cannot make the change.
+    pub(crate) fn authorise_admin_change(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        self.authorise_admin_read()?;
+        self.check_xsrf(headers)
+    }
+
+    /// Allows reading administrative data.
+    pub(crate) fn authorise_admin_read(&self) -> Result<(), ApiError> {
+        if self.user.is_admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// The XSRF rule of [`Caller::authorise_admin_change`], for a change any signed-in user
+    /// may make to their own things.
+    pub(crate) fn check_xsrf(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        if self.via == Via::OAuth {
+            return Ok(());
+        }
+        let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        let no_check =
+            header("x-atlassian-token").is_some_and(|value| value.eq_ignore_ascii_case("no-check"));
+        let token = match (&self.session, header("x-csrf-token")) {
+            (Some(session), Some(token)) => crate::csrf::token_matches(session, token),
+            _ => false,
+        };
+        if no_check || token {
+            Ok(())
+        } else {
+            Err(ApiError::CrossSite)
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(actor) = parts.extensions.get::<OAuthActor>() {
+            // The layer verified the signature; an anonymous 2-legged request is nobody.
+            return match &actor.user {
+                Some(user) => Ok(Self {
+                    user: user.clone(),
+                    session: None,
+                    via: Via::OAuth,
+                }),
+                None => Err(ApiError::Unauthenticated),
+            };
+        }
         if let Some(caller) = from_session(&parts.headers, state).await? {
             return Ok(caller);
         }
@@ -41,6 +108,7 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(Self {
                 user,
                 session: None,
+                via: Via::Basic,
             });
         }
         Err(ApiError::Unauthenticated)
@@ -80,7 +148,8 @@ pub(crate) async fn authenticate_password(
 ) -> Result<User, ApiError> {
     let now = state.now();
     state
-        .login_throttle()
+        .throttles()
+        .sign_in
         .check(username, now)
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
 
@@ -95,23 +164,15 @@ pub(crate) async fn authenticate_password(
     let verified = password::verify(password, hash).await;
     match user {
         Some(user) if verified && !user.disabled => {
-            state.login_throttle().succeed(username);
+            state.throttles().sign_in.clear(username);
             Ok(user)
         }
         _ => {
-            state.login_throttle().fail(username, now);
+            state.throttles().sign_in.record(username, now);
             tracing::debug!(username, "password authentication failed");
             Err(ApiError::Unauthenticated)
         }
     }
-}
-
-/// The digest under which a session id is stored: hex SHA-256.
-pub(crate) fn session_digest(session_id: &str) -> String {
-    openssl::sha::sha256(session_id.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 /// The caller of a live session cookie, if the request has one.
@@ -121,7 +182,7 @@ async fn from_session(headers: &HeaderMap, state: &AppState) -> Result<Option<Ca
     };
     let database = state.database();
     let Some(session) = database
-        .live_session(&session_digest(session_id), state.now())
+        .live_session(&digest(session_id), state.now())
         .await?
     else {
         return Ok(None);
@@ -130,6 +191,7 @@ async fn from_session(headers: &HeaderMap, state: &AppState) -> Result<Option<Ca
         Some(user) if !user.disabled => Ok(Some(Caller {
             user,
             session: Some(session),
+            via: Via::Session,
         })),
         _ => Ok(None),
     }
@@ -193,13 +255,5 @@ mod tests {
             headers.insert(header::AUTHORIZATION, HeaderValue::from_static(bad));
             assert_eq!(basic_credentials(&headers), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn session_digests_are_hex_sha256() {
-        assert_eq!(
-            session_digest("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

@@ -2,23 +2,44 @@
 //! and the configuration file.
 
 use applinks_core::manifest::ApplicationType;
+use applinks_core::session::DEFAULT_SESSION_LIFETIME_SECS;
+use applinks_core::token::TokenLifetimes;
 use url::Url;
+
+/// The reference products' OAuth timestamp window: five minutes either way.
+pub const DEFAULT_TIMESTAMP_WINDOW_SECS: u64 = 300;
 
 /// The settings of one server node.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// The public base URL: what peers and browsers use to reach this application (the load
-    /// balancer's URL in a cluster). No trailing slash.
+    /// balancer's URL in a cluster). Signed requests are verified against it.
     pub base_url: Url,
     /// The application name shown in the manifest and to peers' administrators.
     pub name: String,
     /// The application type announced in the manifest.
     pub type_id: ApplicationType,
-    /// How long a browser session lasts.
+    /// How long a browser session lasts, in seconds.
     pub session_lifetime_secs: i64,
+    /// How long issued OAuth tokens live.
+    pub token_lifetimes: TokenLifetimes,
+    /// How far, in seconds, an OAuth timestamp may be from this server's clock.
+    pub timestamp_window_secs: u64,
 }
 
 impl ServerConfig {
+    /// A configuration with the default lifetimes and window.
+    pub fn new(base_url: Url, name: impl Into<String>, type_id: ApplicationType) -> Self {
+        Self {
+            base_url,
+            name: name.into(),
+            type_id,
+            session_lifetime_secs: DEFAULT_SESSION_LIFETIME_SECS,
+            token_lifetimes: TokenLifetimes::default(),
+            timestamp_window_secs: DEFAULT_TIMESTAMP_WINDOW_SECS,
+        }
+    }
+
     /// The base URL as text, without a trailing slash.
     pub fn base_url_str(&self) -> &str {
         self.base_url.as_str().trim_end_matches('/')

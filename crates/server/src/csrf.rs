@@ -10,10 +10,9 @@ use crate::config::ServerConfig;
 /// Whether the browser says the request comes from our own origin. Requests without either
 /// header come from old browsers or non-browser clients, which a forging page cannot be.
 pub(crate) fn same_origin(headers: &HeaderMap, config: &ServerConfig) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return false;
     }
     match headers.get(header::ORIGIN).map(|v| v.to_str()) {
         None => true,
@@ -36,12 +35,11 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn config() -> ServerConfig {
-        ServerConfig {
-            base_url: "https://links.example.com".parse().unwrap(),
-            name: "t".into(),
-            type_id: ApplicationType::Generic,
-            session_lifetime_secs: 60,
-        }
+        ServerConfig::new(
+            "https://links.example.com".parse().unwrap(),
+            "t",
+            ApplicationType::Generic,
+        )
     }
 
     #[test]

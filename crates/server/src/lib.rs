@@ -8,22 +8,27 @@
 //! [`run`] is what `applinks serve` calls; [`app`] builds the router alone so that an embedding
 //! application or a test can mount it without sockets.
 
+mod access_tokens;
 mod account;
 mod caller;
 mod config;
+mod consumers;
 mod csrf;
 mod error;
 mod health;
 mod identity;
+mod links;
 mod manifest;
 mod myself;
 pub mod password;
+mod provider;
 mod request_id;
 mod secrets;
+mod signed;
 mod state;
 mod throttle;
 
-pub use config::ServerConfig;
+pub use config::{DEFAULT_TIMESTAMP_WINDOW_SECS, ServerConfig};
 pub use identity::{Bootstrap, BootstrapError, Identity, bootstrap};
 pub use secrets::{SecretKey, SecretKeyError};
 pub use state::{AppState, OsEntropy};
@@ -39,10 +44,22 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Builds the whole application: every route, behind the layers every request passes through.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(manifest::routes())
-        .merge(account::routes())
+    // Routes that act as a user accept OAuth-signed requests; the layer verifies them.
+    let protected = Router::new()
         .merge(myself::routes())
+        .merge(links::routes())
+        .merge(consumers::routes())
+        .merge(access_tokens::api_routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed::authenticate,
+        ));
+    Router::new()
+        .merge(protected)
+        .merge(manifest::routes())
+        .merge(provider::routes())
+        .merge(account::routes())
+        .merge(access_tokens::page_routes())
         .merge(health::routes())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -56,12 +73,9 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let sweeper = tokio::spawn(
-        state
-            .clone()
-            .sweep_expired_sessions(Duration::from_secs(600)),
-    );
-    let result = axum::serve(listener, app(state.clone()))
+    let sweeper = tokio::spawn(state.clone().sweep_expired(Duration::from_secs(600)));
+    let service = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();

@@ -122,6 +122,15 @@ impl SecretKey {
     }
 }
 
+/// The hex SHA-256 digest under which a bearer value (session id, token, verifier, session
+/// handle) is stored and compared, so that the database never holds the value itself.
+pub(crate) fn digest(value: &str) -> String {
+    openssl::sha::sha256(value.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// Creates a file only its owner can read, failing if it already exists.
 fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
@@ -167,6 +176,12 @@ mod tests {
         for bad in [tampered.as_str(), "v1:AAAA", "plain", ""] {
             assert!(key(1).open("p", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn digests_are_hex_sha256() {
+        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(digest("abc"), expected);
     }
 
     #[test]

@@ -1,15 +1,21 @@
-//! The state every handler shares: configuration, identity, database, clock and throttles.
+//! The state every handler shares: configuration, identity, database, clock, replay
+//! protection, parsed consumer keys and throttles.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use applinks_core::clock::{Clock, Entropy};
-use applinks_core::store::SessionStore;
+use applinks_core::consumer::Sealed;
+use applinks_core::nonce::MemoryNonces;
+use applinks_core::store::{SessionStore, TokenStore};
+use applinks_oauth1::{PublicKey, Secret};
 use applinks_store::Database;
 
 use crate::config::ServerConfig;
 use crate::identity::Identity;
-use crate::throttle::LoginThrottle;
+use crate::secrets::SecretKey;
+use crate::throttle::Throttle;
 
 /// Shared, cheaply cloned state of one server node.
 #[derive(Clone)]
@@ -19,9 +25,33 @@ struct Inner {
     config: ServerConfig,
     identity: Identity,
     database: Database,
+    secret_key: SecretKey,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
-    login_throttle: LoginThrottle,
+    nonces: MemoryNonces,
+    public_keys: PublicKeyCache,
+    throttles: Throttles,
+}
+
+/// The brakes of this node.
+#[derive(Debug)]
+pub(crate) struct Throttles {
+    /// Failed sign-ins per user name: 5 in 5 minutes.
+    pub(crate) sign_in: Throttle,
+    /// Failed OAuth signatures per consumer key and client address: 20 a minute.
+    pub(crate) signatures: Throttle,
+    /// Calls to the OAuth token endpoints per client address: 120 a minute.
+    pub(crate) token_endpoints: Throttle,
+}
+
+impl Default for Throttles {
+    fn default() -> Self {
+        Self {
+            sign_in: Throttle::new(5, 300),
+            signatures: Throttle::new(20, 60),
+            token_endpoints: Throttle::new(120, 60),
+        }
+    }
 }
 
 impl AppState {
@@ -30,6 +60,7 @@ impl AppState {
         config: ServerConfig,
         identity: Identity,
         database: Database,
+        secret_key: SecretKey,
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
     ) -> Self {
@@ -37,9 +68,12 @@ impl AppState {
             config,
             identity,
             database,
+            secret_key,
             clock,
             entropy,
-            login_throttle: LoginThrottle::default(),
+            nonces: MemoryNonces::default(),
+            public_keys: PublicKeyCache::default(),
+            throttles: Throttles::default(),
         }))
     }
 
@@ -58,12 +92,34 @@ impl AppState {
         &self.0.database
     }
 
+    /// Seals a secret for storage under `purpose`.
+    pub(crate) fn seal(&self, purpose: &str, secret: &str) -> Sealed {
+        Sealed(self.0.secret_key.seal(purpose, secret.as_bytes()))
+    }
+
+    /// Opens a secret sealed under `purpose`; `None` (logged) when it cannot be opened.
+    pub(crate) fn unseal(&self, purpose: &str, sealed: &Sealed) -> Option<Secret> {
+        let opened = self
+            .0
+            .secret_key
+            .open(purpose, &sealed.0)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        if opened.is_none() {
+            tracing::error!(
+                purpose,
+                "a stored secret cannot be opened with the configured secret key"
+            );
+        }
+        opened.map(Secret::new)
+    }
+
     /// The current time, in Unix seconds.
     pub fn now(&self) -> i64 {
         self.0.clock.now()
     }
 
-    /// `len` random bytes, URL-safe base64 encoded: session ids, CSRF tokens.
+    /// `len` random bytes, URL-safe base64 encoded: session ids, tokens, verifiers.
     pub(crate) fn random_token(&self, len: usize) -> String {
         use base64::Engine as _;
         let mut bytes = vec![0; len];
@@ -71,21 +127,59 @@ impl AppState {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    pub(crate) fn login_throttle(&self) -> &LoginThrottle {
-        &self.0.login_throttle
+    pub(crate) fn nonces(&self) -> &MemoryNonces {
+        &self.0.nonces
     }
 
-    /// Removes expired sessions every `period`, forever; [`crate::run`] aborts it on shutdown.
-    pub(crate) async fn sweep_expired_sessions(self, period: Duration) {
+    pub(crate) fn throttles(&self) -> &Throttles {
+        &self.0.throttles
+    }
+
+    /// A consumer's RSA public key, parsed once per distinct key text and kept.
+    pub(crate) fn public_key(&self, text: &str) -> Option<PublicKey> {
+        self.0.public_keys.get(text)
+    }
+
+    /// Removes expired sessions and tokens every `period`, forever; [`crate::run`] aborts it
+    /// on shutdown.
+    pub(crate) async fn sweep_expired(self, period: Duration) {
         let mut ticker = tokio::time::interval(period);
         loop {
             ticker.tick().await;
-            match self.database().delete_expired_sessions(self.now()).await {
+            let now = self.now();
+            match self.database().delete_expired_sessions(now).await {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "removed expired sessions"),
                 Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
             }
+            match self.database().delete_expired_tokens(now).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "removed expired OAuth tokens"),
+                Err(error) => tracing::warn!(%error, "could not remove expired OAuth tokens"),
+            }
         }
+    }
+}
+
+/// Parsed public keys by their text, bounded: consumers are few, and a key that changes
+/// leaves one stale entry until the cache is cleared on overflow.
+#[derive(Default)]
+struct PublicKeyCache(RwLock<HashMap<String, PublicKey>>);
+
+impl PublicKeyCache {
+    const MAX_KEYS: usize = 10_000;
+
+    fn get(&self, text: &str) -> Option<PublicKey> {
+        if let Some(key) = self.0.read().expect("key cache lock poisoned").get(text) {
+            return Some(key.clone());
+        }
+        let parsed = PublicKey::parse(text).ok()?;
+        let mut keys = self.0.write().expect("key cache lock poisoned");
+        if keys.len() >= Self::MAX_KEYS {
+            keys.clear();
+        }
+        keys.insert(text.to_owned(), parsed.clone());
+        Some(parsed)
     }
 }
 
@@ -93,7 +187,7 @@ impl AppState {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsEntropy;
 
-impl Entropy for OsEntropy {
+impl applinks_core::clock::Entropy for OsEntropy {
     fn fill(&self, buf: &mut [u8]) {
         // OpenSSL's generator only fails when the operating system cannot seed it, and then no
         // secret we could make would be safe: stopping is the right answer.

@@ -1,130 +1,13 @@
 //! The HTTP endpoints of one server, through `Router::oneshot` without sockets, on a real SQLite
 //! database in a temporary directory.
 
-use std::sync::Arc;
-
-use applinks_core::clock::FixedClock;
-use applinks_core::manifest::ApplicationType;
-use applinks_server::{AppState, OsEntropy, SecretKey, ServerConfig};
-use axum::Router;
+use applinks_server::SecretKey;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use base64::Engine as _;
-use http_body_util::BodyExt as _;
-use tower::ServiceExt as _;
+use axum::http::{Request, StatusCode, header};
 
-const ADMIN_PASSWORD: &str = "correct horse battery";
-const BASE_URL: &str = "http://links.test:8080";
+use support::{ADMIN_PASSWORD, BASE_URL, Harness, basic};
 
-struct Harness {
-    app: Router,
-    state: AppState,
-}
-
-impl Harness {
-    async fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "applinks-endpoints-{}-{}",
-            std::process::id(),
-            next_id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}/applinks.db?mode=rwc", dir.display());
-        let database = applinks_store::Database::open(&url).await.unwrap();
-        let key = SecretKey::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
-        let bootstrap = applinks_server::bootstrap(&database, &key, Some(ADMIN_PASSWORD.into()))
-            .await
-            .unwrap();
-        assert_eq!(bootstrap.generated_admin_password, None);
-        let config = ServerConfig {
-            base_url: BASE_URL.parse().unwrap(),
-            name: "Test <Links> & Co".into(),
-            type_id: ApplicationType::Confluence,
-            session_lifetime_secs: 3600,
-        };
-        let state = AppState::new(
-            config,
-            bootstrap.identity,
-            database,
-            Arc::new(FixedClock::new(1_800_000_000)),
-            Arc::new(OsEntropy),
-        );
-        Self {
-            app: applinks_server::app(state.clone()),
-            state,
-        }
-    }
-
-    async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        self.send(Request::get(path).body(Body::empty()).unwrap())
-            .await
-    }
-
-    /// Signs in through the form and returns the session cookie.
-    async fn sign_in(&self, username: &str, password: &str) -> Answer {
-        let body = format!("username={username}&password={password}&next=%2Fdone");
-        self.send(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ORIGIN, BASE_URL)
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-    }
-}
-
-fn next_id() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::SeqCst)
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(name)
-            .map_or("", |value| value.to_str().unwrap())
-    }
-
-    /// The `name=value` part of the session cookie this answer sets.
-    fn session_cookie(&self) -> String {
-        let set = self.header(header::SET_COOKIE);
-        assert!(
-            set.starts_with("applinks_session="),
-            "no session cookie: {set:?}"
-        );
-        set.split(';').next().unwrap().to_owned()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
-    }
-}
-
-fn basic(username: &str, password: &str) -> String {
-    let encoded =
-        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    format!("Basic {encoded}")
-}
+mod support;
 
 #[tokio::test]
 async fn the_manifest_is_xml_by_default_in_the_reference_field_order() {

@@ -1,0 +1,256 @@
+//! The REST resources of links that a peer or a script calls: the 1.0 `applicationlink`
+//! resource (a peer creates its reciprocal link with `PUT applicationlink/{id}`) and the 3.0
+//! OAuth status a peer reads and sets while configuring OAuth on both sides.
+
+use applinks_core::consumer::Consumer;
+use applinks_core::link::{ApplicationId, ApplicationLink, LinkDraft, OAuthLevels};
+use applinks_core::store::{ConsumerStore, LinkStore};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::caller::Caller;
+use crate::error::{ApiError, JsonBody};
+use crate::state::AppState;
+
+/// The routes of this module.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/rest/applinks/1.0/applicationlink", get(list))
+        .route(
+            "/rest/applinks/1.0/applicationlink/{id}",
+            get(read).put(put),
+        )
+        .route(
+            "/rest/applinks/3.0/status/{id}/oauth",
+            get(oauth_status).put(set_oauth_status),
+        )
+}
+
+/// A link on the wire (`applicationLink`), as the reference products write it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LinkEntity {
+    id: String,
+    type_id: String,
+    name: String,
+    display_url: String,
+    rpc_url: String,
+    is_primary: bool,
+    is_system: bool,
+    link: SelfLink,
+}
+
+#[derive(Debug, Serialize)]
+struct SelfLink {
+    href: String,
+    rel: &'static str,
+}
+
+impl LinkEntity {
+    pub(crate) fn new(state: &AppState, link: &ApplicationLink) -> Self {
+        Self {
+            id: link.id.to_string(),
+            type_id: link.type_id.clone(),
+            name: link.name.clone(),
+            display_url: link.display_url.clone(),
+            rpc_url: link.rpc_url.clone(),
+            is_primary: link.is_primary,
+            is_system: link.is_system,
+            link: SelfLink {
+                href: format!(
+                    "{}/rest/applinks/1.0/applicationlink/{}",
+                    state.config().base_url_str(),
+                    link.id
+                ),
+                rel: "self",
+            },
+        }
+    }
+}
+
+/// A link as a peer or script sends it; unknown fields (`iconUrl`, `isPrimary`, …) are
+/// accepted and ignored, since primary status follows the primary rules.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkInput {
+    id: Option<String>,
+    type_id: Option<String>,
+    name: Option<String>,
+    display_url: Option<String>,
+    rpc_url: Option<String>,
+    #[serde(default)]
+    is_system: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkList {
+    application_links: Vec<LinkEntity>,
+}
+
+/// Both directions' OAuth levels (`status/{id}/oauth`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct OAuthStatus {
+    incoming: Option<OAuthLevels>,
+    outgoing: Option<OAuthLevels>,
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<LinkList>, ApiError> {
+    caller.authorise_admin_read()?;
+    let links = state.database().links().await?;
+    let application_links = links
+        .iter()
+        .map(|link| LinkEntity::new(&state, link))
+        .collect();
+    Ok(Json(LinkList { application_links }))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<LinkEntity>, ApiError> {
+    caller.authorise_admin_read()?;
+    let link = find_link(&state, &id).await?;
+    Ok(Json(LinkEntity::new(&state, &link)))
+}
+
+/// Creates or updates the link with `id`: the call a peer makes to create its reciprocal link.
+async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<LinkInput>,
+) -> Result<Response, ApiError> {
+    caller.authorise_admin_change(&headers)?;
+    let id = ApplicationId::parse(&id).map_err(|error| ApiError::bad_request(error.to_string()))?;
+    if input
+        .id
+        .as_deref()
+        .is_some_and(|body_id| body_id != id.as_str())
+    {
+        return Err(ApiError::bad_request(
+            "the id in the body differs from the id in the path",
+        ));
+    }
+    let previous = state.database().link(&id).await?;
+    let draft = LinkDraft {
+        name: input.name.unwrap_or_default(),
+        type_id: input.type_id.unwrap_or_else(|| "generic".into()),
+        display_url: input.display_url.unwrap_or_default(),
+        rpc_url: input.rpc_url,
+        is_system: input.is_system,
+    };
+    let mut link = draft
+        .into_link(id)
+        .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    link.outgoing = previous
+        .map(|previous| previous.outgoing)
+        .unwrap_or_default();
+
+    let (created, stored) = state.database().put_link(&link).await?;
+    let entity = LinkEntity::new(&state, &stored);
+    if created {
+        tracing::info!(link = %stored.id, name = %stored.name, by = %caller.user.username, "link created");
+        let location = entity.link.href.clone();
+        Ok((
+            StatusCode::CREATED,
+            [(header::LOCATION, location)],
+            Json(entity),
+        )
+            .into_response())
+    } else {
+        tracing::info!(link = %stored.id, name = %stored.name, by = %caller.user.username, "link updated");
+        Ok(Json(entity).into_response())
+    }
+}
+
+async fn oauth_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OAuthStatus>, ApiError> {
+    caller.authorise_admin_read()?;
+    let link = find_link(&state, &id).await?;
+    let consumer = state.database().link_consumer(&link.id).await?;
+    Ok(Json(OAuthStatus {
+        incoming: Some(incoming_levels(consumer.as_ref())),
+        outgoing: Some(link.outgoing),
+    }))
+}
+
+/// Sets the OAuth levels of either direction. Incoming levels change the link's consumer;
+/// turning every incoming level off removes the consumer and its tokens, as the reference
+/// products do.
+async fn set_oauth_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    JsonBody(status): JsonBody<OAuthStatus>,
+) -> Result<Json<OAuthStatus>, ApiError> {
+    caller.authorise_admin_change(&headers)?;
+    let mut link = find_link(&state, &id).await?;
+    let database = state.database();
+    if let Some(incoming) = status.incoming {
+        let consumer = database.link_consumer(&link.id).await?;
+        let any =
+            incoming.enabled || incoming.two_lo_enabled || incoming.two_lo_impersonation_enabled;
+        match consumer {
+            Some(consumer) if !any => {
+                database.delete_link_consumer(&link.id).await?;
+                tracing::info!(link = %link.id, consumer = %consumer.key, "incoming OAuth disabled");
+            }
+            Some(consumer) => {
+                let updated = Consumer {
+                    three_lo_allowed: incoming.enabled,
+                    two_lo_allowed: incoming.two_lo_enabled,
+                    two_lo_impersonation_allowed: incoming.two_lo_impersonation_enabled,
+                    ..consumer
+                };
+                database.put_consumer(&updated).await?;
+                tracing::info!(link = %link.id, ?incoming, "incoming OAuth levels changed");
+            }
+            None if any => {
+                return Err(ApiError::Conflict(vec![format!(
+                    "link {} has no incoming consumer: set one first with PUT \
+                     /rest/applinks-oauth/1.0/applicationlink/{}/authentication/consumer",
+                    link.id, link.id
+                )]));
+            }
+            None => {}
+        }
+    }
+    if let Some(outgoing) = status.outgoing {
+        link.outgoing = outgoing;
+        database.put_link(&link).await?;
+        tracing::info!(link = %link.id, ?outgoing, "outgoing OAuth levels changed");
+    }
+    let consumer = database.link_consumer(&link.id).await?;
+    Ok(Json(OAuthStatus {
+        incoming: Some(incoming_levels(consumer.as_ref())),
+        outgoing: Some(link.outgoing),
+    }))
+}
+
+/// The incoming levels a consumer grants (all off without one).
+fn incoming_levels(consumer: Option<&Consumer>) -> OAuthLevels {
+    consumer.map_or_else(OAuthLevels::default, |consumer| OAuthLevels {
+        enabled: consumer.three_lo_allowed,
+        two_lo_enabled: consumer.two_lo_allowed,
+        two_lo_impersonation_enabled: consumer.two_lo_impersonation_allowed,
+    })
+}
+
+/// The link named in a path, or 404.
+pub(crate) async fn find_link(state: &AppState, id: &str) -> Result<ApplicationLink, ApiError> {
+    let Ok(id) = ApplicationId::parse(id) else {
+        return Err(ApiError::NotFound);
+    };
+    state.database().link(&id).await?.ok_or(ApiError::NotFound)
+}
