@@ -193,6 +193,14 @@ async fn authorize(
     if form.decision != "allow" {
         state.database().take_request_token(&token.digest).await?;
         tracing::info!(consumer = %consumer.key, username = %caller.user.username, "access denied by the user");
+        // The reference products send the user back with the verifier `denied`, so the
+        // consumer learns of the refusal instead of waiting; the token is gone either way.
+        if let Some(callback) = &token.callback {
+            return Ok(
+                Redirect::to(&callback_target(callback, &form.oauth_token, "denied"))
+                    .into_response(),
+            );
+        }
         let text = format!("{} will not have access to your account.", consumer.name);
         return Ok(message(
             &state,
@@ -219,13 +227,10 @@ async fn authorize(
     tracing::info!(consumer = %consumer.key, username = %caller.user.username, "access allowed by the user");
     match &token.callback {
         Some(callback) => {
-            let separator = if callback.contains('?') { '&' } else { '?' };
-            let target = format!(
-                "{callback}{separator}oauth_token={}&oauth_verifier={}",
-                percent_encode(&form.oauth_token),
-                percent_encode(&verifier)
-            );
-            Ok(Redirect::to(&target).into_response())
+            Ok(
+                Redirect::to(&callback_target(callback, &form.oauth_token, &verifier))
+                    .into_response(),
+            )
         }
         None => {
             let text = format!("Give this code to {} to finish:", consumer.name);
@@ -352,6 +357,16 @@ async fn access_token(
             &lifetimes.session.to_string(),
         ),
     ]))
+}
+
+/// The callback URL with the request token and the verifier added to its query.
+fn callback_target(callback: &str, token: &str, verifier: &str) -> String {
+    let separator = if callback.contains('?') { '&' } else { '?' };
+    format!(
+        "{callback}{separator}oauth_token={}&oauth_verifier={}",
+        percent_encode(token),
+        percent_encode(verifier)
+    )
 }
 
 /// Applies the token endpoints' per-client brake, before any signature work.

@@ -426,8 +426,12 @@ async fn a_denied_request_token_cannot_be_exchanged() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(denied.status, StatusCode::OK);
-    assert!(denied.body.contains("Access denied"));
+    assert_eq!(denied.status, StatusCode::SEE_OTHER);
+    let location = denied.header(header::LOCATION);
+    assert!(
+        location.starts_with(CALLBACK) && location.ends_with("&oauth_verifier=denied"),
+        "{location}"
+    );
     let verifier = Secret::new("guess");
     let endpoint = url("/plugins/servlet/oauth/access-token");
     let exchange = Signing {
