@@ -42,6 +42,26 @@ pub(crate) struct ServeArgs {
     /// directory by default, created on first start.
     #[arg(long, env = "APPLINKS_SECRET_KEY_FILE", value_name = "FILE")]
     secret_key_file: Option<PathBuf>,
+    /// How far, in seconds, an OAuth timestamp may be from this server's clock.
+    #[arg(long, env = "APPLINKS_OAUTH_TIMESTAMP_WINDOW", value_name = "SECONDS")]
+    oauth_timestamp_window: Option<u64>,
+    /// How long request tokens live, in seconds.
+    #[arg(
+        long,
+        env = "APPLINKS_OAUTH_REQUEST_TOKEN_LIFETIME",
+        value_name = "SECONDS"
+    )]
+    oauth_request_token_lifetime: Option<u32>,
+    /// How long access tokens live, in seconds.
+    #[arg(
+        long,
+        env = "APPLINKS_OAUTH_ACCESS_TOKEN_LIFETIME",
+        value_name = "SECONDS"
+    )]
+    oauth_access_token_lifetime: Option<u32>,
+    /// How long an access token can be renewed with its session handle, in seconds.
+    #[arg(long, env = "APPLINKS_OAUTH_SESSION_LIFETIME", value_name = "SECONDS")]
+    oauth_session_lifetime: Option<u32>,
     /// The log line format.
     #[arg(long, env = "APPLINKS_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -108,12 +128,34 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
 
-    let config = ServerConfig {
-        base_url: base_url.clone(),
-        name,
-        type_id,
-        session_lifetime_secs: applinks_core::session::DEFAULT_SESSION_LIFETIME_SECS,
+    let mut config = ServerConfig::new(base_url.clone(), name, type_id);
+    if let Some(window) = args.oauth_timestamp_window.or(file.oauth_timestamp_window) {
+        config.timestamp_window_secs = window;
+    }
+    let lifetimes = &mut config.token_lifetimes;
+    let lifetime = |flag: Option<u32>, file: Option<u32>, default: i64| {
+        flag.or(file).map_or(default, i64::from)
     };
+    lifetimes.request = lifetime(
+        args.oauth_request_token_lifetime,
+        file.oauth_request_token_lifetime,
+        lifetimes.request,
+    );
+    lifetimes.access = lifetime(
+        args.oauth_access_token_lifetime,
+        file.oauth_access_token_lifetime,
+        lifetimes.access,
+    );
+    lifetimes.session = lifetime(
+        args.oauth_session_lifetime,
+        file.oauth_session_lifetime,
+        lifetimes.session,
+    );
+    if lifetimes.request < 1 || lifetimes.access < 1 || lifetimes.session < lifetimes.access {
+        bail!(
+            "OAuth lifetimes must be positive, and the session at least as long as the access token"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -129,6 +171,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config,
         bootstrap.identity,
         database,
+        secret_key,
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
     );

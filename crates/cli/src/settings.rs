@@ -34,6 +34,10 @@ pub(crate) struct FileConfig {
     pub(crate) outbound_allow: Option<Vec<String>>,
     pub(crate) secret_key_file: Option<PathBuf>,
     pub(crate) log_format: Option<String>,
+    pub(crate) oauth_timestamp_window: Option<u64>,
+    pub(crate) oauth_request_token_lifetime: Option<u32>,
+    pub(crate) oauth_access_token_lifetime: Option<u32>,
+    pub(crate) oauth_session_lifetime: Option<u32>,
 }
 
 impl FileConfig {
