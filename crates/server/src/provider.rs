@@ -10,9 +10,8 @@ use applinks_core::store::{ConsumerStore, LinkStore, TokenStore};
 use applinks_core::token::{IssuedToken, TokenKind};
 use applinks_oauth1::{Problem, ProtocolParam, percent_encode};
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -23,8 +22,11 @@ use crate::caller::Visitor;
 use crate::csrf;
 use crate::error::ApiError;
 use crate::secrets::digest;
-use crate::signed::{self, RequestParts, TOKEN_SECRET, TokenUse, refuse};
+use crate::signed::{self, TOKEN_SECRET, TokenUse, Verified, refuse};
 use crate::state::AppState;
+
+/// The largest body a token endpoint reads.
+const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The routes of this module.
 pub(crate) fn routes() -> Router<AppState> {
@@ -79,22 +81,9 @@ struct AuthorizeForm {
 /// `request-token`: issues a request token to a consumer allowed to use 3-legged OAuth.
 async fn request_token(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    extensions: axum::http::Extensions,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let client = admit_token_call(&state, &extensions)?;
-    let parts = RequestParts {
-        method: method.as_str(),
-        path: uri.path(),
-        query: uri.query(),
-        headers: &headers,
-        body: &body,
-        client: &client,
-    };
-    let verified = signed::verify(&state, &parts, TokenUse::Forbidden).await?;
+    let verified = verify_token_call(&state, request, TokenUse::Forbidden).await?;
     let protocol = verified.request.protocol();
     protocol
         .require(&[ProtocolParam::Callback])
@@ -249,22 +238,9 @@ async fn authorize(
 /// access token with its session handle.
 async fn access_token(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    extensions: axum::http::Extensions,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let client = admit_token_call(&state, &extensions)?;
-    let parts = RequestParts {
-        method: method.as_str(),
-        path: uri.path(),
-        query: uri.query(),
-        headers: &headers,
-        body: &body,
-        client: &client,
-    };
-    let verified = signed::verify(&state, &parts, TokenUse::Exchange).await?;
+    let verified = verify_token_call(&state, request, TokenUse::Exchange).await?;
     let token = verified
         .token
         .ok_or_else(|| refuse(&state, Problem::ParameterAbsent))?;
@@ -369,18 +345,23 @@ fn callback_target(callback: &str, token: &str, verifier: &str) -> String {
     )
 }
 
-/// Applies the token endpoints' per-client brake, before any signature work.
-fn admit_token_call(
+/// Verifies a call to a token endpoint, after the per-client brake that comes before any
+/// signature work.
+async fn verify_token_call(
     state: &AppState,
-    extensions: &axum::http::Extensions,
-) -> Result<String, ApiError> {
-    let client = signed::client_address(extensions);
+    request: Request,
+    token_use: TokenUse,
+) -> Result<Verified, ApiError> {
+    let (parts, body) = request.into_parts();
     state
         .throttles()
         .token_endpoints
-        .admit(&client, state.now())
+        .admit(&signed::client_address(&parts.extensions), state.now())
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
-    Ok(client)
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::bad_request("the request body is over 64 KiB"))?;
+    signed::verify_parts(state, &parts, &body, token_use).await
 }
 
 /// A live, not yet authorised request token and its consumer.

@@ -22,6 +22,7 @@ use applinks_oauth1::{
 };
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -52,16 +53,35 @@ pub(crate) struct Verified {
     pub(crate) request: SignedRequest,
 }
 
+/// Verifies the request whose head is `parts` and whose (form) body is `body`.
+pub(crate) async fn verify_parts(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+    token_use: TokenUse,
+) -> Result<Verified, ApiError> {
+    let client = client_address(&parts.extensions);
+    let request = RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body,
+        client: &client,
+    };
+    verify(state, &request, token_use).await
+}
+
 /// The parts of an HTTP request that OAuth reads.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RequestParts<'a> {
-    pub(crate) method: &'a str,
-    pub(crate) path: &'a str,
-    pub(crate) query: Option<&'a str>,
-    pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: &'a [u8],
+struct RequestParts<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: Option<&'a str>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
     /// The client's address, for the failure brake.
-    pub(crate) client: &'a str,
+    client: &'a str,
 }
 
 /// Who a signed request acts as, for handlers.
@@ -80,7 +100,7 @@ pub(crate) fn refuse(state: &AppState, report: impl Into<ProblemReport>) -> ApiE
 }
 
 /// Verifies a signed request for the given use of `oauth_token`.
-pub(crate) async fn verify(
+async fn verify(
     state: &AppState,
     parts: &RequestParts<'_>,
     token_use: TokenUse,
@@ -285,16 +305,7 @@ pub(crate) async fn authenticate(
         return next.run(Request::from_parts(parts, body)).await;
     }
 
-    let client = client_address(&parts.extensions);
-    let request_parts = RequestParts {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query(),
-        headers: &parts.headers,
-        body: &form_body,
-        client: &client,
-    };
-    match act(&state, &request_parts).await {
+    match act(&state, &parts, &form_body).await {
         Ok(actor) => {
             parts.extensions.insert(actor);
             next.run(Request::from_parts(parts, body)).await
@@ -304,8 +315,8 @@ pub(crate) async fn authenticate(
 }
 
 /// Verifies a resource request and decides whom it acts as.
-async fn act(state: &AppState, parts: &RequestParts<'_>) -> Result<OAuthActor, ApiError> {
-    let verified = verify(state, parts, TokenUse::Resource).await?;
+async fn act(state: &AppState, parts: &Parts, body: &[u8]) -> Result<OAuthActor, ApiError> {
+    let verified = verify_parts(state, parts, body, TokenUse::Resource).await?;
     let consumer = &verified.consumer;
     let token_user = verified
         .token

@@ -196,16 +196,7 @@ async fn authorised_request_token(harness: &Harness) -> (String, String) {
         .sign_in("alice", "alice%20password")
         .await
         .session_cookie();
-    let page = harness
-        .send(
-            Request::get(format!(
-                "/plugins/servlet/oauth/authorize?oauth_token={request_token}"
-            ))
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-        )
-        .await;
+    let page = approval_page(harness, &cookie, &request_token).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
         page.body.contains("Peer Jira"),
@@ -214,17 +205,7 @@ async fn authorised_request_token(harness: &Harness) -> (String, String) {
     assert_eq!(page.header(header::X_FRAME_OPTIONS), "DENY");
     let csrf = hidden(&page.body, "csrf_token");
 
-    let decision = harness
-        .send(
-            Request::post("/plugins/servlet/oauth/authorize")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "oauth_token={request_token}&csrf_token={csrf}&decision=allow"
-                )))
-                .unwrap(),
-        )
-        .await;
+    let decision = decide(harness, &cookie, &request_token, &csrf, "allow").await;
     assert_eq!(decision.status, StatusCode::SEE_OTHER, "{}", decision.body);
     let location = url::Url::parse(decision.header(header::LOCATION)).unwrap();
     assert!(location.as_str().starts_with(CALLBACK), "{location}");
@@ -250,6 +231,28 @@ async fn request_token(harness: &Harness, callback: &str) -> String {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.form_value("oauth_callback_confirmed"), "true");
     answer.form_value("oauth_token")
+}
+
+/// Opens the approval page for a request token with a session cookie.
+async fn approval_page(harness: &Harness, cookie: &str, request_token: &str) -> support::Answer {
+    let path = format!("/plugins/servlet/oauth/authorize?oauth_token={request_token}");
+    let request = Request::get(path).header(header::COOKIE, cookie);
+    harness.send(request.body(Body::empty()).unwrap()).await
+}
+
+/// Posts a decision on the approval page.
+async fn decide(
+    harness: &Harness,
+    cookie: &str,
+    request_token: &str,
+    csrf: &str,
+    decision: &str,
+) -> support::Answer {
+    let form = format!("oauth_token={request_token}&csrf_token={csrf}&decision={decision}");
+    let request = Request::post("/plugins/servlet/oauth/authorize")
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    harness.send(request.body(Body::from(form)).unwrap()).await
 }
 
 fn hidden(html: &str, name: &str) -> String {
@@ -404,28 +407,9 @@ async fn a_denied_request_token_cannot_be_exchanged() {
         .sign_in("alice", "alice%20password")
         .await
         .session_cookie();
-    let page = harness
-        .send(
-            Request::get(format!(
-                "/plugins/servlet/oauth/authorize?oauth_token={request_token}"
-            ))
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-        )
-        .await;
+    let page = approval_page(&harness, &cookie, &request_token).await;
     let csrf = hidden(&page.body, "csrf_token");
-    let denied = harness
-        .send(
-            Request::post("/plugins/servlet/oauth/authorize")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "oauth_token={request_token}&csrf_token={csrf}&decision=deny"
-                )))
-                .unwrap(),
-        )
-        .await;
+    let denied = decide(&harness, &cookie, &request_token, &csrf, "deny").await;
     assert_eq!(denied.status, StatusCode::SEE_OTHER);
     let location = denied.header(header::LOCATION);
     assert!(
@@ -465,17 +449,7 @@ async fn the_approval_page_is_for_signed_in_users_and_forms_need_their_token() {
         .sign_in("alice", "alice%20password")
         .await
         .session_cookie();
-    let forged = harness
-        .send(
-            Request::post("/plugins/servlet/oauth/authorize")
-                .header(header::COOKIE, &cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!(
-                    "oauth_token={request_token}&csrf_token=forged&decision=allow"
-                )))
-                .unwrap(),
-        )
-        .await;
+    let forged = decide(&harness, &cookie, &request_token, "forged", "allow").await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(forged.headers.get(header::LOCATION).is_none());
 }
