@@ -1,185 +1,39 @@
 //! The `applinks` binary as an operator uses it: real processes, a real SQLite file, real HTTP
 //! on loopback.
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_applinks");
+mod support;
 
-/// `applinks serve --data-dir <dir>`, without any admin password from the test's environment.
-fn serve_command(data_dir: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("serve")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("APPLINKS_ADMIN_PASSWORD");
-    command
-}
+use support::{BIN, Server, basic, data_dir, free_port, serve_command, text};
 
-/// A fresh data directory for one test.
-fn data_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("applinks-cli-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `applinks serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    /// Starts `applinks serve` on a free port with `extra` flags and `env` variables.
-    fn start(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        let port = free_port();
-        let mut command = serve_command(data_dir);
-        command
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .args(extra)
-            .envs(env.iter().copied());
-        Self::spawn(command, port)
-    }
-
-    /// Starts a prepared command that will listen on `port`, and waits until it serves.
-    fn spawn(mut command: Command, port: u16) -> Self {
-        let child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut server = Self { child, port };
-        server.wait_until_healthy();
-        server
-    }
-
-    fn wait_until_healthy(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the server exited early with {status}");
-            }
-            if get(self.port, "/healthz", &[]).map(|answer| answer.status) == Some(200) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not become healthy");
-    }
-
-    /// Stops the server with SIGTERM and returns what it printed on standard output.
-    fn stop(mut self) -> String {
-        Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "a graceful stop exits 0, got {status}");
-        let mut stdout = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
-        stdout
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Answer {
-    status: u16,
-    body: String,
-}
-
-/// A plain HTTP/1.1 GET on loopback.
-fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<Answer> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).ok()?;
-    let status = raw.split(' ').nth(1)?.parse().ok()?;
-    let body = raw.split_once("\r\n\r\n")?.1.to_owned();
-    Some(Answer { status, body })
-}
-
-fn basic(username: &str, password: &str) -> String {
-    use base64::Engine as _;
-    let encoded =
-        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    format!("Basic {encoded}")
-}
-
-fn manifest_id(port: u16) -> String {
-    let answer = get(
-        port,
-        "/rest/applinks/1.0/manifest",
-        &[("Accept", "application/json")],
-    )
-    .unwrap();
+fn manifest_id(server: &Server) -> String {
+    let answer = server
+        .get(
+            "/rest/applinks/1.0/manifest",
+            &[("Accept", "application/json")],
+        )
+        .unwrap();
     let json: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
     json["id"].as_str().unwrap().to_owned()
 }
 
 /// Runs `applinks user …` against `data_dir`, with `stdin` as standard input.
 fn user(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .arg("user")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    support::user(
+        args,
+        &[OsStr::new("--data-dir"), data_dir.as_os_str()],
+        stdin,
+    )
 }
 
 #[test]
 fn first_start_prints_a_password_once_and_the_id_survives_restarts() {
     let dir = data_dir("restart");
-    let first = Server::start(&dir, &[], &[]);
-    let id = manifest_id(first.port);
+    let first = Server::start_with(&dir, &[], &[]);
+    let id = manifest_id(&first);
     let printed = first.stop();
     let password = printed
         .split("password: ")
@@ -188,10 +42,9 @@ fn first_start_prints_a_password_once_and_the_id_survives_restarts() {
         .unwrap_or_else(|| panic!("no generated password in {printed:?}"))
         .to_owned();
 
-    let second = Server::start(&dir, &[], &[]);
-    assert_eq!(manifest_id(second.port), id, "the server id is stable");
-    let me = get(
-        second.port,
+    let second = Server::start_with(&dir, &[], &[]);
+    assert_eq!(manifest_id(&second), id, "the server id is stable");
+    let me = second.get(
         "/rest/api/1.0/myself",
         &[("Authorization", &basic("admin", &password))],
     );
@@ -207,18 +60,15 @@ fn first_start_prints_a_password_once_and_the_id_survives_restarts() {
 #[test]
 fn the_admin_password_can_come_from_the_environment() {
     let dir = data_dir("env-password");
-    let server = Server::start(
+    let server = Server::start_with(
         &dir,
         &[],
         &[("APPLINKS_ADMIN_PASSWORD", "from the environment")],
     );
     let auth = basic("admin", "from the environment");
-    let me = get(
-        server.port,
-        "/rest/api/1.0/myself",
-        &[("Authorization", &auth)],
-    )
-    .unwrap();
+    let me = server
+        .get("/rest/api/1.0/myself", &[("Authorization", &auth)])
+        .unwrap();
     assert_eq!(me.status, 200);
     assert!(me.body.contains("\"name\":\"admin\""), "{}", me.body);
     assert!(!server.stop().contains("password"));
@@ -227,7 +77,7 @@ fn the_admin_password_can_come_from_the_environment() {
 #[test]
 fn users_are_managed_while_the_server_runs() {
     let dir = data_dir("users");
-    let server = Server::start(&dir, &[], &[("APPLINKS_ADMIN_PASSWORD", "admin password")]);
+    let server = Server::start_with(&dir, &[], &[("APPLINKS_ADMIN_PASSWORD", "admin password")]);
 
     let added = user(
         &dir,
@@ -246,12 +96,9 @@ fn users_are_managed_while_the_server_runs() {
     assert_eq!(text(&added.stdout).trim(), "Created user alice.");
 
     let auth = basic("alice", "alice's password");
-    let me = get(
-        server.port,
-        "/rest/api/1.0/myself",
-        &[("Authorization", &auth)],
-    )
-    .unwrap();
+    let me = server
+        .get("/rest/api/1.0/myself", &[("Authorization", &auth)])
+        .unwrap();
     assert_eq!(me.status, 200);
     assert!(
         me.body.contains("\"displayName\":\"Alice Liddell\""),
@@ -277,22 +124,16 @@ fn users_are_managed_while_the_server_runs() {
         "a new password\n",
     );
     assert!(changed.status.success(), "{}", text(&changed.stderr));
-    let old = get(
-        server.port,
-        "/rest/api/1.0/myself",
-        &[("Authorization", &auth)],
-    )
-    .unwrap();
+    let old = server
+        .get("/rest/api/1.0/myself", &[("Authorization", &auth)])
+        .unwrap();
     assert_eq!(old.status, 401);
     let new_auth = basic("alice", "a new password");
     assert_eq!(
-        get(
-            server.port,
-            "/rest/api/1.0/myself",
-            &[("Authorization", &new_auth)]
-        )
-        .unwrap()
-        .status,
+        server
+            .get("/rest/api/1.0/myself", &[("Authorization", &new_auth)])
+            .unwrap()
+            .status,
         200
     );
 }
@@ -351,9 +192,7 @@ fn a_configuration_file_sets_the_same_keys_as_the_flags() {
     command.arg("--config").arg(&config);
     let server = Server::spawn(command, port);
 
-    let manifest = get(server.port, "/rest/applinks/1.0/manifest", &[])
-        .unwrap()
-        .body;
+    let manifest = server.get("/rest/applinks/1.0/manifest", &[]).unwrap().body;
     assert!(manifest.contains("<name>Wiki</name>"), "{manifest}");
     assert!(
         manifest.contains("<typeId>confluence</typeId>"),

@@ -10,17 +10,17 @@
 //!
 //! It does not test our own consumer against a Python provider, nor HMAC-SHA1 consumers.
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-const BIN: &str = env!("CARGO_BIN_EXE_applinks");
-const ADMIN_PASSWORD: &str = "the admin's password";
 const CONSUMER_KEY: &str = "python-consumer";
 const LINK_ID: &str = "0b6c8a1e-4f5d-4c3b-9a7e-2d1f0e9c8b7a";
+
+mod support;
+
+use support::{BIN, Server, add_user, data_dir, password_of, text};
 
 #[test]
 fn three_legged_dance_acts_as_the_approving_user_and_renews() {
@@ -72,7 +72,8 @@ impl Provider {
             "displayUrl": "http://127.0.0.1:9",
             "rpcUrl": "http://127.0.0.1:9",
         });
-        let created = server.admin_put(
+        let created = server.admin_json(
+            "PUT",
             &format!("/rest/applinks/1.0/applicationlink/{LINK_ID}"),
             &link,
         );
@@ -91,7 +92,7 @@ impl Provider {
         });
         let path =
             format!("/rest/applinks-oauth/1.0/applicationlink/{LINK_ID}/authentication/consumer");
-        let configured = server.admin_put(&path, &consumer);
+        let configured = server.admin_json("PUT", &path, &consumer);
         assert_eq!(
             configured.status, 204,
             "adding the consumer: {}",
@@ -124,25 +125,6 @@ impl Provider {
             .unwrap_or_else(|error| panic!("{error}: {}", text(&output.stdout)));
         report[flow].clone()
     }
-}
-
-fn password_of(username: &str) -> String {
-    format!("{username}'s password")
-}
-
-/// Adds a user with the CLI, as an operator does while the server runs.
-fn add_user(data_dir: &Path, username: &str) {
-    let output = run_with_stdin(
-        Command::new(BIN)
-            .args(["user", "add", username, "--password-stdin", "--data-dir"])
-            .arg(data_dir),
-        &format!("{}\n", password_of(username)),
-    );
-    assert!(
-        output.status.success(),
-        "adding {username}: {}",
-        text(&output.stderr)
-    );
 }
 
 /// The consumer's RSA key, made once per test process by `keygen.py`.
@@ -272,144 +254,4 @@ fn run_checked(command: &mut Command, what: &str) -> Output {
         text(&output.stderr)
     );
     output
-}
-
-fn run_with_stdin(command: &mut Command, stdin: &str) -> Output {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// A fresh data directory for one test.
-fn data_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("applinks-interop-{}-{name}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A running `applinks serve` whose base URL is its loopback address, stopped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(BIN)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--base-url", &format!("http://127.0.0.1:{port}")])
-            .env("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut server = Self { child, port };
-        server.wait_until_healthy();
-        server
-    }
-
-    fn wait_until_healthy(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the server exited early with {status}");
-            }
-            if request(self.port, "GET", "/healthz", &[], "").map(|answer| answer.status)
-                == Some(200)
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server did not become healthy");
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// A `PUT` of a JSON body by the administrator, as a REST client sends it.
-    fn admin_put(&self, path: &str, body: &serde_json::Value) -> Answer {
-        let authorization = basic("admin", ADMIN_PASSWORD);
-        let headers = [
-            ("Authorization", authorization.as_str()),
-            ("X-Atlassian-Token", "no-check"),
-            ("Content-Type", "application/json"),
-        ];
-        request(self.port, "PUT", path, &headers, &body.to_string())
-            .unwrap_or_else(|| panic!("PUT {path}: no answer"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Answer {
-    status: u16,
-    body: String,
-}
-
-/// A plain HTTP/1.1 request on loopback; `None` when nothing (or no HTTP) answers.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Option<Answer> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        raw.push_str(&format!("{name}: {value}\r\n"));
-    }
-    raw.push_str("\r\n");
-    raw.push_str(body);
-    stream.write_all(raw.as_bytes()).ok()?;
-
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let status = answer.split(' ').nth(1)?.parse().ok()?;
-    let body = answer.split_once("\r\n\r\n")?.1.to_owned();
-    Some(Answer { status, body })
-}
-
-fn basic(username: &str, password: &str) -> String {
-    use base64::Engine as _;
-    let encoded =
-        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    format!("Basic {encoded}")
 }

@@ -1,0 +1,234 @@
+//! Real `applinks` processes for the tests: a fresh data directory, a free loopback port, the
+//! server started and awaited, plain HTTP/1.1 requests, and the user command.
+
+#![allow(dead_code, reason = "each test file uses its own part of the support")]
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_applinks");
+pub(crate) const ADMIN_PASSWORD: &str = "the admin's password";
+
+/// A fresh data directory for one test.
+pub(crate) fn data_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("applinks-it-{}-{name}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `applinks serve --data-dir <dir>`, without any admin password from the test's environment.
+pub(crate) fn serve_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("APPLINKS_ADMIN_PASSWORD");
+    command
+}
+
+/// A running `applinks serve`, stopped when dropped.
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
+}
+
+impl Server {
+    /// Starts a server on a free port whose base URL is its loopback address, with the admin
+    /// password [`ADMIN_PASSWORD`].
+    pub(crate) fn start(data_dir: &Path) -> Self {
+        Self::start_with(
+            data_dir,
+            &[],
+            &[("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)],
+        )
+    }
+
+    /// Starts a server on a free port with `extra` flags and `env` variables.
+    pub(crate) fn start_with(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let mut command = serve_command(data_dir);
+        command
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+            .args(extra)
+            .envs(env.iter().copied());
+        Self::spawn(command, port)
+    }
+
+    /// Starts a prepared command that will listen on `port`, and waits until it serves.
+    pub(crate) fn spawn(mut command: Command, port: u16) -> Self {
+        let child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut server = Self { child, port };
+        server.wait_until_healthy();
+        server
+    }
+
+    fn wait_until_healthy(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server exited early with {status}");
+            }
+            if self.get("/healthz", &[]).map(|answer| answer.status) == Some(200) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the server did not become healthy");
+    }
+
+    pub(crate) fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub(crate) fn get(&self, path: &str, headers: &[(&str, &str)]) -> Option<Answer> {
+        request(self.port, "GET", path, headers, "")
+    }
+
+    /// A JSON call by the administrator, as a REST client sends it.
+    pub(crate) fn admin_json(&self, method: &str, path: &str, body: &serde_json::Value) -> Answer {
+        let authorization = basic("admin", ADMIN_PASSWORD);
+        let headers = [
+            ("Authorization", authorization.as_str()),
+            ("X-Atlassian-Token", "no-check"),
+            ("Content-Type", "application/json"),
+        ];
+        request(self.port, method, path, &headers, &body.to_string())
+            .unwrap_or_else(|| panic!("{method} {path}: no answer"))
+    }
+
+    /// Stops the server with SIGTERM and returns what it printed on standard output.
+    pub(crate) fn stop(mut self) -> String {
+        Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "a graceful stop exits 0, got {status}");
+        let mut stdout = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        stdout
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+}
+
+impl Answer {
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+/// A plain HTTP/1.1 request on loopback; `None` when nothing (or no HTTP) answers.
+pub(crate) fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<Answer> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let mut raw = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    raw.push_str("\r\n");
+    raw.push_str(body);
+    stream.write_all(raw.as_bytes()).ok()?;
+
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.split(' ').nth(1)?.parse().ok()?;
+    let body = answer.split_once("\r\n\r\n")?.1.to_owned();
+    Some(Answer { status, body })
+}
+
+pub(crate) fn basic(username: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    format!("Basic {encoded}")
+}
+
+/// Runs `applinks user …` with `extra` arguments (e.g. `--data-dir D` or `--database-url U`),
+/// with `stdin` as standard input.
+pub(crate) fn user(args: &[&str], extra: &[&std::ffi::OsStr], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .arg("user")
+        .args(args)
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The password the tests give `username`.
+pub(crate) fn password_of(username: &str) -> String {
+    format!("{username}'s password")
+}
+
+/// Adds a user with the CLI, as an operator does while the server runs.
+pub(crate) fn add_user(data_dir: &Path, username: &str) {
+    let output = user(
+        &["add", username, "--password-stdin", "--data-dir"],
+        &[data_dir.as_os_str()],
+        &format!("{}\n", password_of(username)),
+    );
+    assert!(
+        output.status.success(),
+        "adding {username}: {}",
+        text(&output.stderr)
+    );
+}
