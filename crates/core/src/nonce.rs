@@ -1,8 +1,9 @@
 //! Replay protection: each (consumer, timestamp, nonce) is accepted once while its timestamp is
 //! inside the window.
 //!
-//! [`MemoryNonces`] keeps them in this process, bounded in size; a cluster needs a store all
-//! nodes share, behind the same [`NonceStore`] trait.
+//! [`MemoryNonces`] keeps them in this process, bounded in size, for a single node; a cluster
+//! uses the database's implementation of the same [`NonceStore`] trait, which every node
+//! shares.
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasher;
@@ -24,6 +25,9 @@ pub trait NonceStore: Send + Sync {
         forget_after: UnixTime,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<NonceVerdict>> + Send;
+
+    /// Forgets every nonce whose `forget_after` has passed at `now`; returns how many.
+    fn forget_expired(&self, now: UnixTime) -> impl Future<Output = StoreResult<u64>> + Send;
 }
 
 /// What the store says of a nonce.
@@ -54,6 +58,22 @@ pub struct MemoryNonces {
 struct Entries {
     seen: HashSet<u128>,
     by_expiry: BTreeMap<UnixTime, Vec<u128>>,
+}
+
+impl Entries {
+    /// Drops the nonces whose window ended at or before `now`; returns how many.
+    fn forget_until(&mut self, now: UnixTime) -> u64 {
+        let mut forgotten = 0;
+        while let Some(entry) = self.by_expiry.first_entry() {
+            if *entry.key() > now {
+                break;
+            }
+            for expired in entry.remove() {
+                forgotten += u64::from(self.seen.remove(&expired));
+            }
+        }
+        forgotten
+    }
 }
 
 impl MemoryNonces {
@@ -87,14 +107,7 @@ impl MemoryNonces {
 
     fn record(&self, fingerprint: u128, forget_after: UnixTime, now: UnixTime) -> NonceVerdict {
         let mut entries = self.inner.lock().expect("nonce lock poisoned");
-        while let Some(entry) = entries.by_expiry.first_entry() {
-            if *entry.key() > now {
-                break;
-            }
-            for expired in entry.remove() {
-                entries.seen.remove(&expired);
-            }
-        }
+        entries.forget_until(now);
         if entries.seen.contains(&fingerprint) {
             return NonceVerdict::Replayed;
         }
@@ -128,6 +141,14 @@ impl NonceStore for MemoryNonces {
     ) -> StoreResult<NonceVerdict> {
         let fingerprint = self.fingerprint(consumer_key, timestamp, nonce);
         Ok(self.record(fingerprint, forget_after, now))
+    }
+
+    async fn forget_expired(&self, now: UnixTime) -> StoreResult<u64> {
+        Ok(self
+            .inner
+            .lock()
+            .expect("nonce lock poisoned")
+            .forget_until(now))
     }
 }
 

@@ -209,3 +209,16 @@ pub trait TokenStore {
     fn delete_expired_tokens(&self, now: UnixTime)
     -> impl Future<Output = StoreResult<u64>> + Send;
 }
+
+/// Leases: a named background job runs on one node of a cluster at a time.
+pub trait LeaseStore {
+    /// Takes or renews the lease `name` for `holder` until `now + ttl_secs`, when it is free,
+    /// expired, or already `holder`'s; answers whether `holder` has it now.
+    fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: UnixTime,
+        ttl_secs: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}

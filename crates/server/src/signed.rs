@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
 use applinks_core::consumer::{Acting, Consumer, ConsumerCredential, ConsumerKey};
-use applinks_core::nonce::{NonceStore, NonceVerdict};
+use applinks_core::nonce::NonceVerdict;
 use applinks_core::store::{ConsumerStore, TokenStore, UserStore};
 use applinks_core::token::{IssuedToken, TokenKind};
 use applinks_core::user::User;
@@ -170,8 +170,7 @@ async fn verify(
     let nonce = protocol.nonce.as_deref().unwrap_or_default();
     let forget_after = timestamp.saturating_add(window).min(i64::MAX as u64) as i64;
     match state
-        .nonces()
-        .remember(consumer.key.as_str(), timestamp, nonce, forget_after, now)
+        .remember_nonce(consumer.key.as_str(), timestamp, nonce, forget_after)
         .await?
     {
         NonceVerdict::Fresh => {}

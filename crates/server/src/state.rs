@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use applinks_core::clock::{Clock, Entropy};
 use applinks_core::consumer::Sealed;
-use applinks_core::nonce::MemoryNonces;
-use applinks_core::store::{SessionStore, TokenStore};
+use applinks_core::nonce::{MemoryNonces, NonceStore, NonceVerdict};
+use applinks_core::store::{LeaseStore, SessionStore, StoreResult, TokenStore};
 use applinks_oauth1::{PublicKey, Secret};
-use applinks_store::Database;
+use applinks_store::{Backend, Database};
 
 use crate::config::ServerConfig;
 use crate::identity::Identity;
@@ -28,7 +28,8 @@ struct Inner {
     secret_key: SecretKey,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
-    nonces: MemoryNonces,
+    nonces: Nonces,
+    node_id: String,
     public_keys: PublicKeyCache,
     throttles: Throttles,
 }
@@ -64,6 +65,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
     ) -> Self {
+        let nonces = Nonces::for_backend(database.backend());
         Self(Arc::new(Inner {
             config,
             identity,
@@ -71,7 +73,8 @@ impl AppState {
             secret_key,
             clock,
             entropy,
-            nonces: MemoryNonces::default(),
+            nonces,
+            node_id: uuid::Uuid::new_v4().to_string(),
             public_keys: PublicKeyCache::default(),
             throttles: Throttles::default(),
         }))
@@ -127,8 +130,27 @@ impl AppState {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    pub(crate) fn nonces(&self) -> &MemoryNonces {
-        &self.0.nonces
+    /// Records a nonce, in this node's memory or in the database every node shares.
+    pub(crate) async fn remember_nonce(
+        &self,
+        consumer_key: &str,
+        timestamp: u64,
+        nonce: &str,
+        forget_after: i64,
+    ) -> StoreResult<NonceVerdict> {
+        let now = self.now();
+        match &self.0.nonces {
+            Nonces::InMemory(nonces) => {
+                nonces
+                    .remember(consumer_key, timestamp, nonce, forget_after, now)
+                    .await
+            }
+            Nonces::Shared => {
+                self.database()
+                    .remember(consumer_key, timestamp, nonce, forget_after, now)
+                    .await
+            }
+        }
     }
 
     pub(crate) fn throttles(&self) -> &Throttles {
@@ -140,13 +162,39 @@ impl AppState {
         self.0.public_keys.get(text)
     }
 
-    /// Removes expired sessions and tokens every `period`, forever; [`crate::run`] aborts it
-    /// on shutdown.
+    /// Removes expired sessions, tokens and nonces every `period`, forever, on one node of
+    /// the cluster at a time (the holder of the `sweeper` lease); [`crate::run`] aborts it on
+    /// shutdown.
     pub(crate) async fn sweep_expired(self, period: Duration) {
         let mut ticker = tokio::time::interval(period);
+        let ttl = i64::try_from(period.as_secs())
+            .unwrap_or(i64::MAX / 2)
+            .saturating_mul(2);
         loop {
             ticker.tick().await;
             let now = self.now();
+            if let Nonces::InMemory(nonces) = &self.0.nonces {
+                let _ = nonces.forget_expired(now).await;
+            }
+            match self
+                .database()
+                .try_lease("sweeper", &self.0.node_id, now, ttl)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!(%error, "could not take the sweeper lease");
+                    continue;
+                }
+            }
+            if let Nonces::Shared = &self.0.nonces {
+                match self.database().forget_expired(now).await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::debug!(removed, "forgot expired nonces"),
+                    Err(error) => tracing::warn!(%error, "could not forget expired nonces"),
+                }
+            }
             match self.database().delete_expired_sessions(now).await {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "removed expired sessions"),
@@ -157,6 +205,22 @@ impl AppState {
                 Ok(removed) => tracing::info!(removed, "removed expired OAuth tokens"),
                 Err(error) => tracing::warn!(%error, "could not remove expired OAuth tokens"),
             }
+        }
+    }
+}
+
+/// Where nonces are remembered. An SQLite database serves one node, whose memory is the
+/// fastest place; PostgreSQL may serve a cluster, whose nodes must all see every nonce.
+enum Nonces {
+    InMemory(MemoryNonces),
+    Shared,
+}
+
+impl Nonces {
+    fn for_backend(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::InMemory(MemoryNonces::default()),
+            Backend::Postgres => Self::Shared,
         }
     }
 }

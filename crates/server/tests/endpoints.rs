@@ -394,3 +394,25 @@ async fn the_identity_survives_a_second_bootstrap() {
         "a wrong secret key must not open the private key"
     );
 }
+
+#[tokio::test]
+async fn a_database_outage_is_a_503_never_a_refused_sign_in() {
+    let harness = Harness::new().await;
+    harness.state.database().close().await;
+    let request = Request::get("/rest/api/1.0/myself")
+        .header(header::AUTHORIZATION, basic("admin", ADMIN_PASSWORD))
+        .body(Body::empty())
+        .unwrap();
+    let answer = harness.send(request).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.json()["requestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+}

@@ -10,6 +10,7 @@ mod consumers;
 mod database;
 mod links;
 mod migrate;
+mod nonces;
 mod sessions;
 mod settings;
 mod tokens;

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "links_consumers_tokens",
         include_str!("../migrations/0002_links_consumers_tokens.sql"),
     ),
+    (
+        3,
+        "nonces_leases",
+        include_str!("../migrations/0003_nonces_leases.sql"),
+    ),
 ];
 
 /// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in

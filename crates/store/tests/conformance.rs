@@ -54,8 +54,11 @@ async fn fresh_postgres(server: &str) -> String {
         .await
         .unwrap();
     admin.close().await;
-    let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
-    format!("{base}/{name}")
+    // Replace the database name, keeping any query (`?host=/socket/dir`).
+    let (address, query) = server.split_once('?').map_or((server, ""), |(a, q)| (a, q));
+    let base = address.rsplit_once('/').map_or(address, |(base, _)| base);
+    let separator = if query.is_empty() { "" } else { "?" };
+    format!("{base}/{name}{separator}{query}")
 }
 
 /// A number no other database of this test process uses.
@@ -529,5 +532,57 @@ async fn expired_tokens_are_swept_unless_still_renewable() {
             "its session runs until 1500"
         );
         assert_eq!(db.delete_expired_tokens(1_500).await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_nonce_is_fresh_once_across_every_connection_until_forgotten() {
+    use applinks_core::nonce::{NonceStore, NonceVerdict};
+    for db in backends().await {
+        assert_eq!(
+            db.remember("k", 100, "n", 400, 100).await.unwrap(),
+            NonceVerdict::Fresh
+        );
+        assert_eq!(
+            db.remember("k", 100, "n", 400, 101).await.unwrap(),
+            NonceVerdict::Replayed
+        );
+        assert_eq!(
+            db.remember("k", 101, "n", 401, 101).await.unwrap(),
+            NonceVerdict::Fresh
+        );
+        assert_eq!(
+            db.remember("other", 100, "n", 400, 101).await.unwrap(),
+            NonceVerdict::Fresh
+        );
+        assert_eq!(db.forget_expired(400).await.unwrap(), 2);
+        assert_eq!(
+            db.remember("k", 100, "n", 400, 402).await.unwrap(),
+            NonceVerdict::Fresh
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_expires() {
+    use applinks_core::store::LeaseStore;
+    for db in backends().await {
+        assert!(db.try_lease("sweeper", "node-1", 100, 60).await.unwrap());
+        assert!(!db.try_lease("sweeper", "node-2", 120, 60).await.unwrap());
+        assert!(
+            db.try_lease("sweeper", "node-1", 130, 60).await.unwrap(),
+            "renewed by its holder"
+        );
+        assert!(!db.try_lease("sweeper", "node-2", 189, 60).await.unwrap());
+        assert!(
+            db.try_lease("sweeper", "node-2", 190, 60).await.unwrap(),
+            "taken once expired"
+        );
+        assert!(
+            db.try_lease("status:link-1", "node-1", 190, 60)
+                .await
+                .unwrap(),
+            "names are independent"
+        );
     }
 }

@@ -73,12 +73,17 @@ impl Server {
     }
 
     /// Starts a prepared command that will listen on `port`, and waits until it serves.
+    ///
+    /// With `APPLINKS_TEST_LOG_DIR` set, the server's log goes to `<dir>/server-<port>.log`.
     pub(crate) fn spawn(mut command: Command, port: u16) -> Self {
-        let child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let log = match std::env::var_os("APPLINKS_TEST_LOG_DIR") {
+            Some(dir) => {
+                let path = Path::new(&dir).join(format!("server-{port}.log"));
+                Stdio::from(std::fs::File::create(path).unwrap())
+            }
+            None => Stdio::null(),
+        };
+        let child = command.stdout(Stdio::piped()).stderr(log).spawn().unwrap();
         let mut server = Self { child, port };
         server.wait_until_healthy();
         server
@@ -146,10 +151,20 @@ impl Drop for Server {
 
 pub(crate) struct Answer {
     pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: String,
 }
 
 impl Answer {
+    /// The first value of header `name` (any case), or an empty string.
+    pub(crate) fn header(&self, name: &str) -> &str {
+        let found = self
+            .headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name));
+        found.map_or("", |(_, value)| value.as_str())
+    }
+
     pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
     }
@@ -181,9 +196,18 @@ pub(crate) fn request(
 
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
-    let status = answer.split(' ').nth(1)?.parse().ok()?;
-    let body = answer.split_once("\r\n\r\n")?.1.to_owned();
-    Some(Answer { status, body })
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    Some(Answer {
+        status,
+        headers,
+        body: body.to_owned(),
+    })
 }
 
 pub(crate) fn basic(username: &str, password: &str) -> String {
@@ -221,11 +245,17 @@ pub(crate) fn password_of(username: &str) -> String {
 
 /// Adds a user with the CLI, as an operator does while the server runs.
 pub(crate) fn add_user(data_dir: &Path, username: &str) {
-    let output = user(
-        &["add", username, "--password-stdin", "--data-dir"],
-        &[data_dir.as_os_str()],
-        &format!("{}\n", password_of(username)),
+    add_user_at(
+        &[std::ffi::OsStr::new("--data-dir"), data_dir.as_os_str()],
+        username,
     );
+}
+
+/// Adds a user with the CLI to the database that `storage` names (`--data-dir D` or
+/// `--database-url U`).
+pub(crate) fn add_user_at(storage: &[&std::ffi::OsStr], username: &str) {
+    let stdin = format!("{}\n", password_of(username));
+    let output = user(&["add", username, "--password-stdin"], storage, &stdin);
     assert!(
         output.status.success(),
         "adding {username}: {}",
