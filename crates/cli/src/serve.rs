@@ -110,6 +110,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         args.outbound_allow
     };
+    // Checked now, so a typo stops the start instead of surfacing at the first outgoing call.
+    let outbound_allow: applinks_server::outbound::AllowList = outbound_allow
+        .join(",")
+        .parse()
+        .context("--outbound-allow is not valid")?;
 
     let secret_key_file = args
         .secret_key_file

@@ -20,6 +20,7 @@ mod identity;
 mod links;
 mod manifest;
 mod myself;
+pub mod outbound;
 pub mod password;
 mod provider;
 mod request_id;
