@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use applinks_core::clock::SystemClock;
 use applinks_core::manifest::ApplicationType;
+use applinks_server::outbound::{Outbound, OutboundPolicy};
 use applinks_server::{AppState, OsEntropy, SecretKey, ServerConfig};
 use clap::{Args, ValueEnum};
 use url::Url;
@@ -161,6 +162,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "OAuth lifetimes must be positive, and the session at least as long as the access token"
         );
     }
+    let policy = OutboundPolicy {
+        allow: outbound_allow.clone(),
+        ..OutboundPolicy::default()
+    };
+    let outbound = Outbound::new(policy).context("cannot set up the outgoing HTTP client")?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -177,6 +183,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         bootstrap.identity,
         database,
         secret_key,
+        outbound,
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
     );

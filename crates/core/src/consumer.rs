@@ -255,3 +255,90 @@ mod tests {
         );
     }
 }
+
+/// What a linked application says of itself as an OAuth consumer, from its consumer-info
+/// document (`<consumer><key/><name/><publicKey/><description/></consumer>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerInfo {
+    /// The consumer key it signs with.
+    pub key: ConsumerKey,
+    /// Its name.
+    pub name: String,
+    /// Its RSA public key, as sent (base64 DER, sometimes PEM).
+    pub public_key: String,
+    /// Its description.
+    pub description: String,
+}
+
+impl ConsumerInfo {
+    /// The largest consumer-info document read.
+    pub const MAX_BYTES: usize = 64 * 1024;
+
+    /// Parses a consumer-info document, without DTDs or entity expansion.
+    pub fn parse_xml(text: &str) -> Result<Self, ConsumerInfoError> {
+        if text.len() > Self::MAX_BYTES {
+            return Err(ConsumerInfoError("the document is over 64 KiB".into()));
+        }
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: 10_000,
+            ..roxmltree::ParsingOptions::default()
+        };
+        let document = roxmltree::Document::parse_with_options(text, options)
+            .map_err(|error| ConsumerInfoError(format!("not XML: {error}")))?;
+        let root = document.root_element();
+        if root.tag_name().name() != "consumer" {
+            return Err(ConsumerInfoError(
+                "the root element is not <consumer>".into(),
+            ));
+        }
+        let field = |name: &str| {
+            root.children()
+                .find(|node| node.is_element() && node.tag_name().name() == name)
+                .and_then(|node| node.text())
+                .map(|text| text.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let key = ConsumerKey::parse(&field("key"))
+            .map_err(|_| ConsumerInfoError("<key> is missing or not a consumer key".into()))?;
+        let public_key = field("publicKey");
+        if public_key.is_empty() {
+            return Err(ConsumerInfoError("<publicKey> is missing".into()));
+        }
+        Ok(Self {
+            key,
+            name: field("name"),
+            public_key,
+            description: field("description"),
+        })
+    }
+}
+
+/// Why a consumer-info document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the consumer information is not usable: {0}")]
+pub struct ConsumerInfoError(pub String);
+
+#[cfg(test)]
+mod consumer_info_tests {
+    use super::*;
+
+    #[test]
+    fn consumer_info_reads_the_reference_format() {
+        let xml = "<?xml version=\"1.0\"?><consumer><key>jira:123</key><name>Jira &amp; Co</name>\
+                   <publicKey>MIIBIjAN</publicKey><description>d</description></consumer>";
+        let info = ConsumerInfo::parse_xml(xml).unwrap();
+        assert_eq!(info.key.as_str(), "jira:123");
+        assert_eq!(info.name, "Jira & Co");
+        assert_eq!(info.public_key, "MIIBIjAN");
+    }
+
+    #[test]
+    fn consumer_info_refuses_entities_and_other_documents() {
+        let xxe = "<!DOCTYPE c [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\
+                   <consumer><key>&e;</key><publicKey>x</publicKey></consumer>";
+        assert!(ConsumerInfo::parse_xml(xxe).is_err());
+        assert!(ConsumerInfo::parse_xml("<manifest/>").is_err());
+        assert!(ConsumerInfo::parse_xml("<consumer><key>k</key></consumer>").is_err());
+    }
+}

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::manifest::AuthenticationProvider;
+
 /// The longest link name accepted, in characters.
 pub const MAX_LINK_NAME_LEN: usize = 255;
 /// The longest URL accepted, in bytes.
@@ -64,6 +66,8 @@ pub struct ApplicationLink {
     pub is_system: bool,
     /// The OAuth levels this application uses when it calls the remote one.
     pub outgoing: OAuthLevels,
+    /// What is missing when the link's creation stopped half-way; `None` for a whole link.
+    pub pending: Option<String>,
 }
 
 /// The OAuth levels enabled in one direction of a link, as the reference products' status API
@@ -77,6 +81,88 @@ pub struct OAuthLevels {
     pub two_lo_enabled: bool,
     /// 2-legged OAuth with impersonation.
     pub two_lo_impersonation_enabled: bool,
+}
+
+impl OAuthLevels {
+    /// Nothing enabled.
+    pub const DISABLED: Self = Self {
+        enabled: false,
+        two_lo_enabled: false,
+        two_lo_impersonation_enabled: false,
+    };
+    /// "OAuth": 3-legged and 2-legged, as the reference products configure it.
+    pub const OAUTH: Self = Self {
+        enabled: true,
+        two_lo_enabled: true,
+        two_lo_impersonation_enabled: false,
+    };
+    /// "OAuth (impersonation)": everything, for applications that share their users.
+    pub const IMPERSONATION: Self = Self {
+        enabled: true,
+        two_lo_enabled: true,
+        two_lo_impersonation_enabled: true,
+    };
+
+    /// A name for people: Disabled, OAuth, or OAuth (impersonation).
+    pub fn label(self) -> &'static str {
+        if self.two_lo_impersonation_enabled {
+            "OAuth (impersonation)"
+        } else if self.enabled || self.two_lo_enabled {
+            "OAuth"
+        } else {
+            "Disabled"
+        }
+    }
+}
+
+/// The authentication a new link gets, and what the administrator should know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The OAuth levels for both directions.
+    pub levels: OAuthLevels,
+    /// Notes for the administrator (a weaker choice than asked for, deprecated schemes seen).
+    pub notes: Vec<String>,
+}
+
+/// Chooses the most secure authentication both sides support (SPEC §5.2 step 6): OAuth with
+/// impersonation when the userbase is shared and the remote accepts it, then OAuth, then
+/// nothing automatic. Basic is legacy and needs a service account the administrator supplies;
+/// Trusted Applications is recognised and never chosen.
+pub fn negotiate(remote_inbound: &[AuthenticationProvider], share_userbase: bool) -> Negotiated {
+    use AuthenticationProvider as Provider;
+    let offers = |provider| remote_inbound.contains(&provider);
+    let mut notes = Vec::new();
+    if offers(Provider::TrustedApps) {
+        notes.push(
+            "The remote application offers Trusted Applications, which is deprecated; OAuth is              used instead."
+                .to_owned(),
+        );
+    }
+    let levels = if share_userbase && offers(Provider::TwoLeggedOAuthWithImpersonation) {
+        OAuthLevels::IMPERSONATION
+    } else if offers(Provider::OAuth) {
+        if share_userbase {
+            notes.push(
+                "The remote application does not accept OAuth with impersonation; the link uses                  OAuth, so each user authorises it once."
+                    .to_owned(),
+            );
+        }
+        OAuthLevels {
+            two_lo_enabled: offers(Provider::TwoLeggedOAuth),
+            ..OAuthLevels::OAUTH
+        }
+    } else {
+        if offers(Provider::Basic) {
+            notes.push(
+                "The remote application only accepts Basic authentication (legacy): configure a                  service account for the outgoing direction."
+                    .to_owned(),
+            );
+        } else {
+            notes.push("The remote application announces no authentication we can use.".to_owned());
+        }
+        OAuthLevels::DISABLED
+    };
+    Negotiated { levels, notes }
 }
 
 /// The fields an administrator or a peer supplies for a link, before checks.
@@ -128,6 +214,7 @@ impl LinkDraft {
             is_primary: false,
             is_system: self.is_system,
             outgoing: OAuthLevels::default(),
+            pending: None,
         })
     }
 }
@@ -219,6 +306,33 @@ mod tests {
             normalise_url("HTTP://Host:8080/jira//").unwrap(),
             "HTTP://Host:8080/jira"
         );
+    }
+
+    #[test]
+    fn negotiation_prefers_impersonation_then_oauth_and_never_trusted_apps() {
+        use AuthenticationProvider as P;
+        let everything = [
+            P::OAuth,
+            P::TwoLeggedOAuth,
+            P::TwoLeggedOAuthWithImpersonation,
+            P::Basic,
+        ];
+        assert_eq!(
+            negotiate(&everything, true).levels,
+            OAuthLevels::IMPERSONATION
+        );
+        assert_eq!(negotiate(&everything, false).levels, OAuthLevels::OAUTH);
+        let three_legged_only = negotiate(&[P::OAuth], true);
+        assert_eq!(three_legged_only.levels.label(), "OAuth");
+        assert!(!three_legged_only.levels.two_lo_enabled);
+        assert_eq!(
+            three_legged_only.notes.len(),
+            1,
+            "the weaker choice is explained"
+        );
+        let legacy = negotiate(&[P::TrustedApps, P::Basic], true);
+        assert_eq!(legacy.levels, OAuthLevels::DISABLED);
+        assert_eq!(legacy.notes.len(), 2);
     }
 
     #[test]

@@ -120,6 +120,10 @@ pub trait LinkStore {
     /// Every link, by name.
     fn links(&self) -> impl Future<Output = StoreResult<Vec<ApplicationLink>>> + Send;
 
+    /// Makes a link the primary one of its type, and the previous primary an ordinary link.
+    /// `false` when there is no such link.
+    fn make_primary(&self, id: &ApplicationId) -> impl Future<Output = StoreResult<bool>> + Send;
+
     /// Deletes a link with its consumer and every token issued to that consumer; promotes
     /// another link of the same type when the deleted one was primary. `false` when there was
     /// no such link.

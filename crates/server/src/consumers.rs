@@ -3,7 +3,7 @@
 //! hand for generic applications; a peer sets it while creating a 2-way link.
 
 use applinks_core::consumer::{Consumer, ConsumerCredential, ConsumerKey};
-use applinks_core::link::normalise_url;
+use applinks_core::link::{ApplicationLink, normalise_url};
 use applinks_core::store::{ConsumerStore, StoreError, TokenStore, UserStore};
 use applinks_core::user::Username;
 use applinks_oauth1::PublicKey;
@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::caller::Caller;
 use crate::error::{ApiError, JsonBody};
 use crate::links::find_link;
+use crate::remote;
 use crate::signed::CONSUMER_SECRET;
 use crate::state::AppState;
 
@@ -111,14 +112,12 @@ async fn put(
     JsonBody(entity): JsonBody<ConsumerEntity>,
 ) -> Result<Response, ApiError> {
     caller.authorise_admin_change(&headers)?;
-    if query.auto_configure {
-        return Err(ApiError::bad_request(
-            "autoConfigure=true (fetching the consumer from the linked application) is not \
-             available yet: send the key and public key in the body",
-        ));
-    }
     let link = find_link(&state, &id).await?;
-    let consumer = consumer_from(&state, entity, &link).await?;
+    let consumer = if query.auto_configure {
+        auto_configured(&state, entity, &link).await?
+    } else {
+        consumer_from(&state, entity, &link).await?
+    };
     match state.database().put_consumer(&consumer).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
@@ -170,11 +169,34 @@ async fn revoke_tokens(
     Ok(Json(json!({ "revoked": revoked })))
 }
 
+/// `?autoConfigure=true`: the consumer is what the linked application's consumer-info says,
+/// with the 2-legged permissions of the body. A peer uses it while creating a 2-way link.
+async fn auto_configured(
+    state: &AppState,
+    entity: ConsumerEntity,
+    link: &ApplicationLink,
+) -> Result<Consumer, ApiError> {
+    let info = remote::fetch_consumer_info(state, &link.rpc_url).await?;
+    let fetched = ConsumerEntity {
+        key: Some(info.key.to_string()),
+        name: Some(if info.name.is_empty() {
+            link.name.clone()
+        } else {
+            info.name
+        }),
+        description: Some(info.description),
+        signature_method: Some("RSA-SHA1".into()),
+        public_key: Some(info.public_key),
+        ..entity
+    };
+    consumer_from(state, fetched, link).await
+}
+
 /// Checks a consumer body and makes the domain's consumer of it, with every mistake listed.
 async fn consumer_from(
     state: &AppState,
     entity: ConsumerEntity,
-    link: &applinks_core::link::ApplicationLink,
+    link: &ApplicationLink,
 ) -> Result<Consumer, ApiError> {
     let mut errors = Vec::new();
     let key = match ConsumerKey::parse(entity.key.as_deref().unwrap_or_default()) {

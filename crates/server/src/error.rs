@@ -36,6 +36,9 @@ pub(crate) enum ApiError {
     /// The request conflicts with what exists; the messages say how.
     #[error("conflict")]
     Conflict(Vec<String>),
+    /// A linked application failed a step; the messages say which and how.
+    #[error("remote application failed")]
+    Remote(Vec<String>),
     /// Too many attempts; try again later.
     #[error("too many requests")]
     TooManyRequests {
@@ -77,6 +80,7 @@ impl ApiError {
             Self::Forbidden | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Remote(_) => StatusCode::BAD_GATEWAY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::OAuth { report, .. } => {
                 StatusCode::from_u16(report.status()).unwrap_or(StatusCode::UNAUTHORIZED)
@@ -96,6 +100,7 @@ impl ApiError {
             }
             Self::NotFound => "Not found.",
             Self::Conflict(_) => "The request conflicts with the current state.",
+            Self::Remote(_) => "The linked application could not complete the request.",
             Self::TooManyRequests { .. } => "Too many attempts. Wait a few minutes and try again.",
             Self::OAuth { .. } => "The OAuth request was refused.",
             Self::Storage(_) => "The database is unavailable. Try again shortly.",
@@ -115,7 +120,9 @@ impl IntoResponse for ApiError {
         }
 
         let errors = match &self {
-            Self::BadRequest(errors) | Self::Conflict(errors) => errors.as_slice(),
+            Self::BadRequest(errors) | Self::Conflict(errors) | Self::Remote(errors) => {
+                errors.as_slice()
+            }
             _ => &[],
         };
         let body = ErrorBody {

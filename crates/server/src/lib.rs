@@ -23,11 +23,14 @@ mod myself;
 pub mod outbound;
 pub mod password;
 mod provider;
+mod proxy;
+mod remote;
 mod request_id;
 mod secrets;
 mod signed;
 mod state;
 mod throttle;
+mod wizard;
 
 pub use config::{DEFAULT_TIMESTAMP_WINDOW_SECS, ServerConfig};
 pub use identity::{Bootstrap, BootstrapError, Identity, bootstrap};
@@ -51,6 +54,8 @@ pub fn app(state: AppState) -> Router {
         .merge(links::routes())
         .merge(consumers::routes())
         .merge(access_tokens::api_routes())
+        .merge(wizard::routes())
+        .merge(proxy::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             signed::authenticate,

@@ -5,8 +5,8 @@
 use applinks_core::consumer::Consumer;
 use applinks_core::link::{ApplicationId, ApplicationLink, LinkDraft, OAuthLevels};
 use applinks_core::store::{ConsumerStore, LinkStore};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::caller::Caller;
 use crate::error::{ApiError, JsonBody};
+use crate::remote::{self, RemoteAdmin};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -22,8 +23,22 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/rest/applinks/1.0/applicationlink", get(list))
         .route(
             "/rest/applinks/1.0/applicationlink/{id}",
-            get(read).put(put),
+            get(read).put(put).delete(remove),
         )
+        .route(
+            "/rest/applinks/1.0/applicationlink/type/{type_id}",
+            get(list_type),
+        )
+        .route(
+            "/rest/applinks/1.0/applicationlink/primary/{id}",
+            get(primary_of_type).post(make_primary),
+        )
+        .route(
+            "/rest/applinks/1.0/authenticationinfo",
+            get(authentication_info),
+        )
+        .route("/rest/applinks/3.0/applinks", get(list_v3))
+        .route("/rest/applinks/3.0/applinks/{id}", get(read_v3))
         .route(
             "/rest/applinks/3.0/status/{id}/oauth",
             get(oauth_status).put(set_oauth_status),
@@ -41,6 +56,9 @@ pub(crate) struct LinkEntity {
     rpc_url: String,
     is_primary: bool,
     is_system: bool,
+    /// Set when the link's creation stopped half-way: what the repair action will complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending: Option<String>,
     link: SelfLink,
 }
 
@@ -60,6 +78,7 @@ impl LinkEntity {
             rpc_url: link.rpc_url.clone(),
             is_primary: link.is_primary,
             is_system: link.is_system,
+            pending: link.pending.clone(),
             link: SelfLink {
                 href: format!(
                     "{}/rest/applinks/1.0/applicationlink/{}",
@@ -149,9 +168,10 @@ async fn put(
     let mut link = draft
         .into_link(id)
         .map_err(|error| ApiError::bad_request(error.to_string()))?;
-    link.outgoing = previous
-        .map(|previous| previous.outgoing)
-        .unwrap_or_default();
+    if let Some(previous) = previous {
+        link.outgoing = previous.outgoing;
+        link.pending = previous.pending;
+    }
 
     let (created, stored) = state.database().put_link(&link).await?;
     let entity = LinkEntity::new(&state, &stored);
@@ -253,4 +273,184 @@ pub(crate) async fn find_link(state: &AppState, id: &str) -> Result<ApplicationL
         return Err(ApiError::NotFound);
     };
     state.database().link(&id).await?.ok_or(ApiError::NotFound)
+}
+
+/// A link in the 3.0 resources' shape.
+#[derive(Debug, Serialize)]
+struct LinkV3 {
+    id: String,
+    name: String,
+    #[serde(rename = "displayUrl")]
+    display_url: String,
+    #[serde(rename = "rpcUrl")]
+    rpc_url: String,
+    #[serde(rename = "type")]
+    type_id: String,
+    system: bool,
+    primary: bool,
+}
+
+impl From<&ApplicationLink> for LinkV3 {
+    fn from(link: &ApplicationLink) -> Self {
+        Self {
+            id: link.id.to_string(),
+            name: link.name.clone(),
+            display_url: link.display_url.clone(),
+            rpc_url: link.rpc_url.clone(),
+            type_id: link.type_id.clone(),
+            system: link.is_system,
+            primary: link.is_primary,
+        }
+    }
+}
+
+async fn list_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(type_id): Path<String>,
+) -> Result<Json<LinkList>, ApiError> {
+    caller.authorise_admin_read()?;
+    let links = state.database().links().await?;
+    let application_links = links
+        .iter()
+        .filter(|link| link.type_id == type_id)
+        .map(|link| LinkEntity::new(&state, link))
+        .collect();
+    Ok(Json(LinkList { application_links }))
+}
+
+/// `GET primary/{typeId}`: the primary link of a type.
+async fn primary_of_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(type_id): Path<String>,
+) -> Result<Json<LinkEntity>, ApiError> {
+    caller.authorise_admin_read()?;
+    let links = state.database().links().await?;
+    let primary = links
+        .iter()
+        .find(|link| link.type_id == type_id && link.is_primary);
+    primary
+        .map(|link| Json(LinkEntity::new(&state, link)))
+        .ok_or(ApiError::NotFound)
+}
+
+/// `POST primary/{id}`: makes a link the primary one of its type.
+async fn make_primary(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<LinkEntity>, ApiError> {
+    caller.authorise_admin_change(&headers)?;
+    let link = find_link(&state, &id).await?;
+    state.database().make_primary(&link.id).await?;
+    tracing::info!(link = %link.id, by = %caller.user.username, "link made primary");
+    let updated = find_link(&state, &id).await?;
+    Ok(Json(LinkEntity::new(&state, &updated)))
+}
+
+/// `GET authenticationinfo`: 200 for an administrator. A peer calls it to check the remote
+/// administrator credentials it was given before creating anything.
+async fn authentication_info(caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.authorise_admin_read()?;
+    Ok(Json(
+        serde_json::json!({ "name": caller.user.username, "admin": true }),
+    ))
+}
+
+async fn list_v3(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<LinkV3>>, ApiError> {
+    caller.authorise_admin_read()?;
+    let links = state.database().links().await?;
+    Ok(Json(links.iter().map(LinkV3::from).collect()))
+}
+
+async fn read_v3(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<LinkV3>, ApiError> {
+    caller.authorise_admin_read()?;
+    Ok(Json(LinkV3::from(&find_link(&state, &id).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteQuery {
+    #[serde(default)]
+    reciprocate: bool,
+}
+
+/// Remote administrator credentials, for steps that act on the other side.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RemoteCredentials {
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
+}
+
+/// Deletes a link with its consumer and tokens; with `reciprocate=true`, the remote's link to
+/// us first, using the remote administrator credentials in the body when given, or else a
+/// request signed as the current user across the link. When the remote side cannot be
+/// deleted, nothing is.
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<DeleteQuery>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    caller.authorise_admin_change(&headers)?;
+    let link = find_link(&state, &id).await?;
+    if query.reciprocate {
+        // No body, or `null`, means no remote credentials: the request is signed instead.
+        let credentials: Option<RemoteCredentials> = if body.is_empty() {
+            None
+        } else {
+            serde_json::from_slice(&body).map_err(|error| {
+                ApiError::bad_request(format!("the body is not valid JSON: {error}"))
+            })?
+        };
+        let credentials = credentials.unwrap_or_default();
+        delete_remote_side(&state, &link, &caller, credentials).await?;
+    }
+    state.database().delete_link(&link.id).await?;
+    tracing::info!(link = %link.id, name = %link.name, reciprocate = query.reciprocate, by = %caller.user.username, "link deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_remote_side(
+    state: &AppState,
+    link: &ApplicationLink,
+    caller: &Caller,
+    credentials: RemoteCredentials,
+) -> Result<(), ApiError> {
+    if let (Some(username), Some(password)) = (&credentials.username, &credentials.password) {
+        let admin = RemoteAdmin::new(state, &link.rpc_url, username, password)?;
+        admin.check_credentials().await?;
+        return Ok(admin.delete_reciprocal_link().await?);
+    }
+    let path = format!(
+        "/rest/applinks/1.0/applicationlink/{}",
+        state.identity().server_id()
+    );
+    let answer = remote::signed_request(
+        state,
+        link,
+        Method::DELETE,
+        &path,
+        Some(&caller.user.username),
+    )
+    .await?;
+    if answer.status.is_success() || answer.status == StatusCode::NOT_FOUND {
+        Ok(())
+    } else {
+        Err(ApiError::Remote(vec![format!(
+            "the remote application refused to delete its link to us ({}); delete it there, or \
+             send its administrator's credentials",
+            answer.status
+        )]))
+    }
 }

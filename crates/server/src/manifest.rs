@@ -33,9 +33,17 @@ pub(crate) fn own_manifest(state: &AppState) -> Manifest {
         build_number: build_number(),
         applinks_version: APPLINKS_VERSION.to_owned(),
         // Only what this build really accepts and sends: peers choose authentication from it.
-        // The OAuth providers join these lists as the provider and consumer sides land.
-        inbound_authentication_types: vec![AuthenticationProvider::Basic],
-        outbound_authentication_types: vec![],
+        // Outgoing 3-legged OAuth joins the list once the consumer side of the dance exists.
+        inbound_authentication_types: vec![
+            AuthenticationProvider::OAuth,
+            AuthenticationProvider::TwoLeggedOAuth,
+            AuthenticationProvider::TwoLeggedOAuthWithImpersonation,
+            AuthenticationProvider::Basic,
+        ],
+        outbound_authentication_types: vec![
+            AuthenticationProvider::TwoLeggedOAuth,
+            AuthenticationProvider::TwoLeggedOAuthWithImpersonation,
+        ],
         public_signup: false,
         url: config.base_url_str().to_owned(),
         icon_url: None,

@@ -14,6 +14,7 @@ use applinks_store::{Backend, Database};
 
 use crate::config::ServerConfig;
 use crate::identity::Identity;
+use crate::outbound::Outbound;
 use crate::secrets::SecretKey;
 use crate::throttle::Throttle;
 
@@ -26,6 +27,7 @@ struct Inner {
     identity: Identity,
     database: Database,
     secret_key: SecretKey,
+    outbound: Outbound,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
     nonces: Nonces,
@@ -62,6 +64,7 @@ impl AppState {
         identity: Identity,
         database: Database,
         secret_key: SecretKey,
+        outbound: Outbound,
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
     ) -> Self {
@@ -71,6 +74,7 @@ impl AppState {
             identity,
             database,
             secret_key,
+            outbound,
             clock,
             entropy,
             nonces,
@@ -115,6 +119,11 @@ impl AppState {
             );
         }
         opened.map(Secret::new)
+    }
+
+    /// The guarded client for every request to an admin-supplied URL.
+    pub(crate) fn outbound(&self) -> &Outbound {
+        &self.0.outbound
     }
 
     /// The current time, in Unix seconds.

@@ -9,7 +9,7 @@ use crate::database::{Database, flag, store_error, unix_now};
 
 /// The columns that make an [`ApplicationLink`], in the order [`link_from_row`] reads them.
 const LINK_COLUMNS: &str = "id, name, type_id, display_url, rpc_url, is_primary, is_system, \
-                            outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation";
+                            outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation, pending";
 
 impl LinkStore for Database {
     async fn put_link(&self, link: &ApplicationLink) -> StoreResult<(bool, ApplicationLink)> {
@@ -41,13 +41,14 @@ impl LinkStore for Database {
 
         sqlx::query(
             "INSERT INTO links (id, name, type_id, display_url, rpc_url, is_primary, is_system, \
-             outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation, created_at, pending) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, type_id = excluded.type_id, \
              display_url = excluded.display_url, rpc_url = excluded.rpc_url, \
              is_primary = excluded.is_primary, is_system = excluded.is_system, \
              outgoing_oauth = excluded.outgoing_oauth, outgoing_two_lo = excluded.outgoing_two_lo, \
-             outgoing_two_lo_impersonation = excluded.outgoing_two_lo_impersonation",
+             outgoing_two_lo_impersonation = excluded.outgoing_two_lo_impersonation, \
+             pending = excluded.pending",
         )
         .bind(stored.id.as_str())
         .bind(&stored.name)
@@ -60,6 +61,7 @@ impl LinkStore for Database {
         .bind(flag(stored.outgoing.two_lo_enabled))
         .bind(flag(stored.outgoing.two_lo_impersonation_enabled))
         .bind(unix_now())
+        .bind(stored.pending.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
@@ -88,6 +90,31 @@ impl LinkStore for Database {
             .await
             .map_err(store_error)?;
         rows.iter().map(link_from_row).collect()
+    }
+
+    async fn make_primary(&self, id: &ApplicationId) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let type_id: Option<String> = sqlx::query("SELECT type_id FROM links WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(store_error)?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(store_error)?;
+        let Some(type_id) = type_id else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE links SET is_primary = CASE WHEN id = $1 THEN 1 ELSE 0 END WHERE type_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(&type_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(true)
     }
 
     async fn delete_link(&self, id: &ApplicationId) -> StoreResult<bool> {
@@ -151,5 +178,6 @@ fn link_from_row(row: &AnyRow) -> StoreResult<ApplicationLink> {
             two_lo_enabled: flag_at(8)?,
             two_lo_impersonation_enabled: flag_at(9)?,
         },
+        pending: row.try_get(10).map_err(store_error)?,
     })
 }

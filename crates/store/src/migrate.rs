@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "nonces_leases",
         include_str!("../migrations/0003_nonces_leases.sql"),
     ),
+    (
+        4,
+        "link_pending",
+        include_str!("../migrations/0004_link_pending.sql"),
+    ),
 ];
 
 /// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in

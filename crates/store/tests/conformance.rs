@@ -284,6 +284,17 @@ async fn the_first_link_of_a_type_is_primary_and_deleting_it_promotes_another() 
             .unwrap();
         assert!(!created && updated.is_primary && updated.name == "Renamed");
 
+        assert!(db.make_primary(&second.id).await.unwrap());
+        assert!(!db.link(&first.id).await.unwrap().unwrap().is_primary);
+        assert!(db.link(&second.id).await.unwrap().unwrap().is_primary);
+        assert!(
+            db.link(&wiki.id).await.unwrap().unwrap().is_primary,
+            "other types keep theirs"
+        );
+        assert!(db.make_primary(&first.id).await.unwrap());
+        let missing = ApplicationId::parse("missing").unwrap();
+        assert!(!db.make_primary(&missing).await.unwrap());
+
         assert!(db.delete_link(&first.id).await.unwrap());
         assert!(!db.delete_link(&first.id).await.unwrap());
         let promoted = db.link(&second.id).await.unwrap().unwrap();
@@ -296,6 +307,26 @@ async fn the_first_link_of_a_type_is_primary_and_deleting_it_promotes_another() 
             .map(|l| l.id.to_string())
             .collect();
         assert_eq!(names, ["jira-2", "wiki-1"]);
+    }
+}
+
+#[tokio::test]
+async fn a_half_made_link_keeps_what_is_missing() {
+    for db in backends().await {
+        let half = ApplicationLink {
+            pending: Some("reciprocal".into()),
+            ..link("jira-1", "jira")
+        };
+        db.put_link(&half).await.unwrap();
+        let stored = db.link(&half.id).await.unwrap().unwrap();
+        assert_eq!(stored.pending.as_deref(), Some("reciprocal"));
+        db.put_link(&ApplicationLink {
+            pending: None,
+            ..stored
+        })
+        .await
+        .unwrap();
+        assert_eq!(db.link(&half.id).await.unwrap().unwrap().pending, None);
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use applinks_core::clock::FixedClock;
 use applinks_core::manifest::ApplicationType;
+use applinks_server::outbound::{Outbound, OutboundPolicy};
 use applinks_server::{AppState, OsEntropy, SecretKey, ServerConfig};
 use axum::Router;
 use axum::body::Body;
@@ -52,6 +53,11 @@ impl Harness {
             bootstrap.identity,
             database,
             key,
+            Outbound::new(OutboundPolicy {
+                allow: "127.0.0.0/8".parse().unwrap(),
+                ..OutboundPolicy::default()
+            })
+            .unwrap(),
             clock.clone(),
             Arc::new(OsEntropy),
         );

@@ -1,0 +1,369 @@
+//! Links between real `applinks serve` processes on loopback: the wizard's create call 1-way
+//! and 2-way, OAuth with impersonation working in both directions, refused credentials,
+//! deletion with reciprocation, primary links, relocation, and a half-made link repaired.
+
+mod support;
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+use support::{ADMIN_PASSWORD, Answer, Server, add_user, basic, data_dir, password_of, request};
+
+/// A server whose outgoing client may reach loopback, where its peers live in these tests.
+fn peer(name: &str) -> (Server, std::path::PathBuf) {
+    let dir = data_dir(name);
+    let server = Server::start_with(
+        &dir,
+        &["--outbound-allow", "127.0.0.0/8", "--name", name],
+        &[("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)],
+    );
+    (server, dir)
+}
+
+fn server_id(server: &Server) -> String {
+    let manifest = server
+        .get(
+            "/rest/applinks/1.0/manifest",
+            &[("Accept", "application/json")],
+        )
+        .unwrap();
+    manifest.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// The wizard's create call on `from`, linking to `to`.
+fn create_link(
+    from: &Server,
+    to: &Server,
+    two_way: bool,
+    share_userbase: bool,
+    password: &str,
+) -> Answer {
+    let body = json!({
+        "applicationLink": {"displayUrl": to.base_url()},
+        "username": "admin",
+        "password": password,
+        "createTwoWayLink": two_way,
+        "configFormValues": {"shareUserbase": share_userbase, "trustEachOther": false},
+    });
+    from.admin_json(
+        "POST",
+        "/rest/applinks/1.0/applicationlinkForm/createAppLink",
+        &body,
+    )
+}
+
+fn link_ids(server: &Server) -> Vec<String> {
+    let listed = server.admin_json("GET", "/rest/applinks/1.0/applicationlink", &Value::Null);
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    listed.json()["applicationLinks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|link| link["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `GET /rest/api/1.0/myself` on the application `app_id` linked from `via`, as `user`.
+fn myself_through(via: &Server, app_id: &str, user: &str) -> Answer {
+    let path =
+        format!("/plugins/servlet/applinks/proxy?appId={app_id}&path=%2Frest%2Fapi%2F1.0%2Fmyself");
+    let authorization = basic(user, &password_of(user));
+    request(
+        via.port,
+        "GET",
+        &path,
+        &[("Authorization", &authorization)],
+        "",
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_two_way_link_with_impersonation_acts_as_the_same_user_both_ways() {
+    let (a, a_dir) = peer("links-a");
+    let (b, b_dir) = peer("links-b");
+    for dir in [&a_dir, &b_dir] {
+        add_user(dir, "alice");
+    }
+    let created = create_link(&a, &b, true, true, ADMIN_PASSWORD);
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.json()["authenticationLevel"],
+        "OAuth (impersonation)"
+    );
+    assert_eq!(created.json()["id"], server_id(&b));
+    assert!(created.json().get("pending").is_none(), "{}", created.body);
+
+    assert_eq!(link_ids(&a), [server_id(&b)]);
+    assert_eq!(link_ids(&b), [server_id(&a)], "the reciprocal link exists");
+    let status = b.admin_json(
+        "GET",
+        &format!("/rest/applinks/3.0/status/{}/oauth", server_id(&a)),
+        &Value::Null,
+    );
+    assert_eq!(
+        status.json()["incoming"]["twoLoImpersonationEnabled"],
+        true,
+        "{}",
+        status.body
+    );
+
+    let there = myself_through(&a, &server_id(&b), "alice");
+    assert_eq!(there.status, 200, "{}", there.body);
+    assert_eq!(there.json()["name"], "alice");
+    let back = myself_through(&b, &server_id(&a), "alice");
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(back.json()["name"], "alice");
+}
+
+#[test]
+fn a_one_way_link_creates_nothing_on_the_remote() {
+    let (a, _) = peer("one-way-a");
+    let (b, _) = peer("one-way-b");
+    let created = create_link(&a, &b, false, false, "");
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["authenticationLevel"], "OAuth");
+    assert_eq!(link_ids(&a), [server_id(&b)]);
+    assert!(link_ids(&b).is_empty());
+}
+
+#[test]
+fn wrong_remote_credentials_are_refused_and_nothing_is_created() {
+    let (a, _) = peer("wrong-credentials-a");
+    let (b, _) = peer("wrong-credentials-b");
+    let refused = create_link(&a, &b, true, true, "not the password");
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("refused the administrator credentials"),
+        "{}",
+        refused.body
+    );
+    assert!(link_ids(&a).is_empty());
+    assert!(link_ids(&b).is_empty());
+}
+
+#[test]
+fn deleting_with_reciprocate_removes_both_sides() {
+    let (a, _) = peer("delete-a");
+    let (b, _) = peer("delete-b");
+    assert_eq!(create_link(&a, &b, true, true, ADMIN_PASSWORD).status, 201);
+    let path = format!(
+        "/rest/applinks/1.0/applicationlink/{}?reciprocate=true",
+        server_id(&b)
+    );
+    let deleted = a.admin_json("DELETE", &path, &Value::Null);
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    assert!(link_ids(&a).is_empty());
+    assert!(link_ids(&b).is_empty(), "the remote side went too");
+}
+
+#[test]
+fn primary_links_switch_and_another_is_promoted_when_the_primary_goes() {
+    let (a, _) = peer("primary-a");
+    let (b, _) = peer("primary-b");
+    let (c, _) = peer("primary-c");
+    assert_eq!(create_link(&a, &b, false, false, "").status, 201);
+    assert_eq!(create_link(&a, &c, false, false, "").status, 201);
+    let primary = |server: &Server| {
+        server
+            .admin_json(
+                "GET",
+                "/rest/applinks/1.0/applicationlink/primary/generic",
+                &Value::Null,
+            )
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        primary(&a),
+        server_id(&b),
+        "the first link of a type is primary"
+    );
+
+    let made = a.admin_json(
+        "POST",
+        &format!(
+            "/rest/applinks/1.0/applicationlink/primary/{}",
+            server_id(&c)
+        ),
+        &Value::Null,
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert_eq!(primary(&a), server_id(&c));
+
+    let deleted = a.admin_json(
+        "DELETE",
+        &format!("/rest/applinks/1.0/applicationlink/{}", server_id(&c)),
+        &Value::Null,
+    );
+    assert_eq!(deleted.status, 204);
+    assert_eq!(primary(&a), server_id(&b), "another link was promoted");
+}
+
+#[test]
+fn a_relocated_link_follows_the_moved_application() {
+    let (a, a_dir) = peer("relocate-a");
+    let (b, b_dir) = peer("relocate-b");
+    for dir in [&a_dir, &b_dir] {
+        add_user(dir, "alice");
+    }
+    assert_eq!(create_link(&a, &b, true, true, ADMIN_PASSWORD).status, 201);
+    let b_id = server_id(&b);
+    drop(b);
+
+    // The application moves: same data, another address.
+    let moved = Server::start_with(&b_dir, &["--outbound-allow", "127.0.0.0/8"], &[]);
+    assert_eq!(
+        myself_through(&a, &b_id, "alice").status,
+        502,
+        "the old address is gone"
+    );
+    let relocation =
+        json!({"name": "B, moved", "displayUrl": moved.base_url(), "rpcUrl": moved.base_url()});
+    let relocated = a.admin_json(
+        "PUT",
+        &format!("/rest/applinks/1.0/applicationlink/{b_id}"),
+        &relocation,
+    );
+    assert_eq!(relocated.status, 200, "{}", relocated.body);
+    assert_eq!(relocated.json()["rpcUrl"], moved.base_url());
+    let there = myself_through(&a, &b_id, "alice");
+    assert_eq!(there.status, 200, "{}", there.body);
+    assert_eq!(there.json()["name"], "alice");
+}
+
+#[test]
+fn a_half_made_link_is_marked_and_repaired_once_the_remote_is_back() {
+    let (a, _) = peer("half-made-a");
+    let (b, _) = peer("half-made-b");
+    // A relay in front of B that lets the first connections through, then stops answering:
+    // the remote goes away in the middle of the 2-way flow, after the reciprocal link exists.
+    let relay = Relay::start(b.port, 4);
+    let body = json!({
+        "applicationLink": {"displayUrl": relay.url()},
+        "username": "admin",
+        "password": ADMIN_PASSWORD,
+        "createTwoWayLink": true,
+        "configFormValues": {"shareUserbase": true},
+    });
+    let created = a.admin_json(
+        "POST",
+        "/rest/applinks/1.0/applicationlinkForm/createAppLink",
+        &body,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let pending = created.json()["pending"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !pending.is_empty(),
+        "the half-made link says so: {}",
+        created.body
+    );
+    assert!(created.body.contains("half-made"), "{}", created.body);
+    let listed = a.admin_json(
+        "GET",
+        &format!("/rest/applinks/1.0/applicationlink/{}", server_id(&b)),
+        &Value::Null,
+    );
+    assert!(
+        listed.json()["pending"].is_string(),
+        "and stays marked: {}",
+        listed.body
+    );
+
+    relay.reopen();
+    let repair = json!({"username": "admin", "password": ADMIN_PASSWORD});
+    let repaired = a.admin_json(
+        "POST",
+        &format!(
+            "/rest/applinks/1.0/applicationlink/{}/repair",
+            server_id(&b)
+        ),
+        &repair,
+    );
+    assert_eq!(repaired.status, 200, "{}", repaired.body);
+    assert!(
+        repaired.json().get("pending").is_none(),
+        "{}",
+        repaired.body
+    );
+    let consumer = b.admin_json(
+        "GET",
+        &format!(
+            "/rest/applinks-oauth/1.0/applicationlink/{}/authentication/consumer",
+            server_id(&a)
+        ),
+        &Value::Null,
+    );
+    assert_eq!(
+        consumer.status, 200,
+        "the remote now trusts us: {}",
+        consumer.body
+    );
+}
+
+/// A TCP relay to a local port that passes a number of connections, then refuses the rest
+/// until reopened.
+struct Relay {
+    port: u16,
+    allowance: Arc<AtomicUsize>,
+}
+
+impl Relay {
+    fn start(target: u16, open_for: usize) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let allowance = Arc::new(AtomicUsize::new(open_for));
+        let remaining = allowance.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let admitted = remaining
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                        left.checked_sub(1)
+                    })
+                    .is_ok();
+                if admitted {
+                    std::thread::spawn(move || pipe(client, target));
+                }
+            }
+        });
+        Self { port, allowance }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn reopen(&self) {
+        self.allowance.store(usize::MAX, Ordering::SeqCst);
+    }
+}
+
+/// Copies bytes both ways between a client and the target port until either side closes.
+fn pipe(client: TcpStream, target: u16) {
+    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+        return;
+    };
+    let copy = |mut from: TcpStream, mut to: TcpStream| {
+        let mut buffer = [0; 8192];
+        while let Ok(read) = from.read(&mut buffer) {
+            if read == 0 || to.write_all(&buffer[..read]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    };
+    let (client_read, server_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let upstream = std::thread::spawn(move || copy(client_read, server_write));
+    copy(server, client);
+    let _ = upstream.join();
+}

@@ -1,0 +1,173 @@
+//! `GET /plugins/servlet/applinks/proxy?appId=…&path=…`: a signed-in user reads a resource of a
+//! linked application as themselves, through this server.
+//!
+//! The request goes to the link's rpc URL only: `path` must be a path on that application (no
+//! scheme, host, `..` segment or backslash), and the answer passes through the guarded client's
+//! time and size limits. It is signed with 2-legged OAuth, with impersonation when the link
+//! allows it.
+
+use applinks_core::link::ApplicationId;
+use applinks_core::store::LinkStore;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::remote;
+use crate::state::AppState;
+
+/// The routes of this module.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/plugins/servlet/applinks/proxy", get(proxy))
+}
+
+#[derive(Debug, Deserialize)]
+struct ProxyQuery {
+    #[serde(rename = "appId")]
+    app_id: Option<String>,
+    path: Option<String>,
+}
+
+async fn proxy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ProxyQuery>,
+) -> Result<Response, ApiError> {
+    let app_id = query.app_id.as_deref().unwrap_or_default();
+    let Ok(app_id) = ApplicationId::parse(app_id) else {
+        return Err(ApiError::bad_request(
+            "appId must name a linked application",
+        ));
+    };
+    let link = state
+        .database()
+        .link(&app_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let path = confined_path(query.path.as_deref().unwrap_or_default())?;
+
+    let answer = remote::signed_request(
+        &state,
+        &link,
+        Method::GET,
+        path,
+        Some(&caller.user.username),
+    )
+    .await?;
+    let status = StatusCode::from_u16(answer.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let content_type = answer
+        .headers
+        .get(header::CONTENT_TYPE)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        status,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        answer.body,
+    )
+        .into_response())
+}
+
+/// Keeps `path` to a path on the linked application: absolute, without a scheme, authority,
+/// `..` segment, backslash or control character, in either its raw or decoded form.
+fn confined_path(path: &str) -> Result<&str, ApiError> {
+    let refuse = || {
+        ApiError::bad_request(
+            "path must be a path on the linked application, such as /rest/api/1.0/myself",
+        )
+    };
+    let decoded = percent_decoded(path).ok_or_else(refuse)?;
+    for form in [path, decoded.as_str()] {
+        let (route, _) = form.split_once('?').unwrap_or((form, ""));
+        let escapes = !route.starts_with('/')
+            || route.starts_with("//")
+            || route.contains('\\')
+            || route.contains('@')
+            || route.chars().any(char::is_control)
+            || route
+                .split('/')
+                .any(|segment| segment == ".." || segment == ".");
+        if escapes {
+            return Err(refuse());
+        }
+    }
+    // The user may not choose whom the request acts as: the server signs as them.
+    if remote::names_protocol_parameters(path) {
+        return Err(ApiError::bad_request(
+            "path may not carry OAuth or xoauth_requestor_id parameters",
+        ));
+    }
+    Ok(path)
+}
+
+/// `path` with its %-escapes decoded, repeatedly, so that double encoding hides nothing.
+fn percent_decoded(path: &str) -> Option<String> {
+    let mut current = path.to_owned();
+    for _ in 0..3 {
+        let next = percent_decode_once(&current)?;
+        if next == current {
+            return Some(next);
+        }
+        current = next;
+    }
+    Some(current)
+}
+
+fn percent_decode_once(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' {
+            let hex = text.get(index + 1..index + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::confined_path;
+
+    #[test]
+    fn paths_stay_on_the_linked_application() {
+        for fine in [
+            "/rest/api/1.0/myself",
+            "/rest/api/2/search?jql=a%20b",
+            "/a/b.c/d",
+        ] {
+            assert!(confined_path(fine).is_ok(), "{fine}");
+        }
+        for escape in [
+            "rest/api",
+            "//evil.test/x",
+            "http://evil.test/",
+            "/../admin",
+            "/a/../../b",
+            "/%2e%2e/admin",
+            "/%252e%252e/admin",
+            "/a\\b",
+            "/@evil.test",
+            "/a/%2E/b",
+            "",
+            "/a%0d%0aHost:x",
+            "/rest/api/1.0/myself?xoauth_requestor_id=admin",
+            "/x?a=1&oauth_token=t",
+            "/x?xoauth%5Frequestor%5Fid=admin",
+        ] {
+            assert!(confined_path(escape).is_err(), "{escape}");
+        }
+    }
+}
