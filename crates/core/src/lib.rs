@@ -10,6 +10,7 @@
 //!
 //! It does no I/O of its own; the server crate wires it to the network and the database.
 
+pub mod audit;
 pub mod clock;
 pub mod consumer;
 pub mod link;

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 
+use crate::audit::AuditEvent;
 use crate::clock::UnixTime;
 use crate::consumer::{Consumer, ConsumerKey};
 use crate::link::{ApplicationId, ApplicationLink};
@@ -84,6 +85,14 @@ pub trait SessionStore {
         id_digest: &str,
         now: UnixTime,
     ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+
+    /// Records that the owner of a session typed their password again at `now` (the "secure
+    /// administrator session"); confirming a session that does not exist is not an error.
+    fn confirm_session(
+        &self,
+        id_digest: &str,
+        now: UnixTime,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Ends a session; ending one that does not exist is not an error.
     fn delete_session(&self, id_digest: &str) -> impl Future<Output = StoreResult<()>> + Send;
@@ -225,4 +234,14 @@ pub trait LeaseStore {
         now: UnixTime,
         ttl_secs: i64,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+/// The audit log.
+pub trait AuditStore {
+    /// Records an event.
+    fn record_event(&self, event: &AuditEvent) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The newest events first, at most `limit`.
+    fn audit_events(&self, limit: u32)
+    -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
 }

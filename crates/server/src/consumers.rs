@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::audit;
 use crate::caller::Caller;
 use crate::error::{ApiError, JsonBody};
 use crate::links::find_link;
@@ -113,6 +114,11 @@ async fn put(
 ) -> Result<Response, ApiError> {
     caller.authorise_admin_change(&headers)?;
     let link = find_link(&state, &id).await?;
+    let before = state
+        .database()
+        .link_consumer(&link.id)
+        .await?
+        .map(|c| audit::consumer_summary(&c));
     let consumer = if query.auto_configure {
         auto_configured(&state, entity, &link).await?
     } else {
@@ -129,6 +135,16 @@ async fn put(
         Err(error) => return Err(error.into()),
     }
     tracing::info!(link = %link.id, consumer = %consumer.key, by = %caller.user.username, "incoming consumer set");
+    let after = Some(audit::consumer_summary(&consumer));
+    audit::record(
+        &state,
+        &caller,
+        "consumer.set",
+        link.id.as_str(),
+        before,
+        after,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -144,6 +160,15 @@ async fn remove(
         return Err(ApiError::NotFound);
     }
     tracing::info!(link = %link.id, by = %caller.user.username, "incoming consumer deleted with its tokens");
+    audit::record(
+        &state,
+        &caller,
+        "consumer.delete",
+        link.id.as_str(),
+        None,
+        None,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -166,6 +191,16 @@ async fn revoke_tokens(
         .revoke_consumer_tokens(&consumer.key)
         .await?;
     tracing::info!(link = %link.id, consumer = %consumer.key, revoked, by = %caller.user.username, "consumer tokens revoked");
+    let after = Some(json!({ "revoked": revoked }));
+    audit::record(
+        &state,
+        &caller,
+        "consumer.revoke_tokens",
+        link.id.as_str(),
+        None,
+        after,
+    )
+    .await;
     Ok(Json(json!({ "revoked": revoked })))
 }
 

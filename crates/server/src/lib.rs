@@ -10,6 +10,7 @@
 
 mod access_tokens;
 mod account;
+mod audit;
 mod caller;
 mod config;
 mod consumers;
@@ -56,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .merge(access_tokens::api_routes())
         .merge(wizard::routes())
         .merge(proxy::routes())
+        .merge(audit::api_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             signed::authenticate,
@@ -66,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .merge(provider::routes())
         .merge(account::routes())
         .merge(access_tokens::page_routes())
+        .merge(audit::page_routes())
         .merge(health::routes())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -12,6 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::audit;
 use crate::caller::Caller;
 use crate::error::{ApiError, JsonBody};
 use crate::remote::{self, RemoteAdmin};
@@ -168,6 +169,7 @@ async fn put(
     let mut link = draft
         .into_link(id)
         .map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let before = previous.as_ref().map(audit::link_summary);
     if let Some(previous) = previous {
         link.outgoing = previous.outgoing;
         link.pending = previous.pending;
@@ -177,6 +179,15 @@ async fn put(
     let entity = LinkEntity::new(&state, &stored);
     if created {
         tracing::info!(link = %stored.id, name = %stored.name, by = %caller.user.username, "link created");
+        audit::record(
+            &state,
+            &caller,
+            "link.create",
+            stored.id.as_str(),
+            None,
+            Some(audit::link_summary(&stored)),
+        )
+        .await;
         let location = entity.link.href.clone();
         Ok((
             StatusCode::CREATED,
@@ -186,6 +197,15 @@ async fn put(
             .into_response())
     } else {
         tracing::info!(link = %stored.id, name = %stored.name, by = %caller.user.username, "link updated");
+        audit::record(
+            &state,
+            &caller,
+            "link.update",
+            stored.id.as_str(),
+            before,
+            Some(audit::link_summary(&stored)),
+        )
+        .await;
         Ok(Json(entity).into_response())
     }
 }
@@ -217,6 +237,7 @@ async fn set_oauth_status(
     caller.authorise_admin_change(&headers)?;
     let mut link = find_link(&state, &id).await?;
     let database = state.database();
+    let before = oauth_status_of(&state, &link).await?;
     if let Some(incoming) = status.incoming {
         let consumer = database.link_consumer(&link.id).await?;
         let any =
@@ -251,11 +272,30 @@ async fn set_oauth_status(
         database.put_link(&link).await?;
         tracing::info!(link = %link.id, ?outgoing, "outgoing OAuth levels changed");
     }
-    let consumer = database.link_consumer(&link.id).await?;
-    Ok(Json(OAuthStatus {
+    let after = oauth_status_of(&state, &link).await?;
+    let summary = |status: &OAuthStatus| serde_json::to_value(status).ok();
+    audit::record(
+        &state,
+        &caller,
+        "link.oauth",
+        link.id.as_str(),
+        summary(&before),
+        summary(&after),
+    )
+    .await;
+    Ok(Json(after))
+}
+
+/// Both directions' levels of a link as they stand.
+async fn oauth_status_of(
+    state: &AppState,
+    link: &ApplicationLink,
+) -> Result<OAuthStatus, ApiError> {
+    let consumer = state.database().link_consumer(&link.id).await?;
+    Ok(OAuthStatus {
         incoming: Some(incoming_levels(consumer.as_ref())),
         outgoing: Some(link.outgoing),
-    }))
+    })
 }
 
 /// The incoming levels a consumer grants (all off without one).
@@ -346,6 +386,15 @@ async fn make_primary(
     let link = find_link(&state, &id).await?;
     state.database().make_primary(&link.id).await?;
     tracing::info!(link = %link.id, by = %caller.user.username, "link made primary");
+    audit::record(
+        &state,
+        &caller,
+        "link.make_primary",
+        link.id.as_str(),
+        Some(audit::link_summary(&link)),
+        None,
+    )
+    .await;
     let updated = find_link(&state, &id).await?;
     Ok(Json(LinkEntity::new(&state, &updated)))
 }
@@ -418,6 +467,20 @@ async fn remove(
     }
     state.database().delete_link(&link.id).await?;
     tracing::info!(link = %link.id, name = %link.name, reciprocate = query.reciprocate, by = %caller.user.username, "link deleted");
+    let action = if query.reciprocate {
+        "link.delete_both_sides"
+    } else {
+        "link.delete"
+    };
+    audit::record(
+        &state,
+        &caller,
+        action,
+        link.id.as_str(),
+        Some(audit::link_summary(&link)),
+        None,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -453,4 +516,17 @@ async fn delete_remote_side(
             answer.status
         )]))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// For the administration pages (`crate::admin`).
+
+/// Deletes the remote application's link to us, as `DELETE …?reciprocate=true` does first.
+pub(crate) async fn delete_remote_link(
+    state: &AppState,
+    link: &ApplicationLink,
+    caller: &Caller,
+    credentials: RemoteCredentials,
+) -> Result<(), ApiError> {
+    delete_remote_side(state, link, caller, credentials).await
 }

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::audit;
 use crate::caller::Caller;
 use crate::error::{ApiError, JsonBody};
 use crate::links::{LinkEntity, RemoteCredentials, find_link};
@@ -305,6 +306,20 @@ pub(crate) async fn create_link(
 
     let (_, mut stored) = state.database().put_link(&link).await?;
     tracing::info!(link = %stored.id, name = %stored.name, two_way = admin.is_some(), level = negotiated.levels.label(), by = %caller.user.username, "link created");
+    let action = if admin.is_some() {
+        "link.create_two_way"
+    } else {
+        "link.create"
+    };
+    audit::record(
+        state,
+        caller,
+        action,
+        stored.id.as_str(),
+        None,
+        Some(audit::link_summary(&stored)),
+    )
+    .await;
 
     if let Err(problem) = complete(state, &stored, negotiated.levels, admin.as_ref()).await {
         // Roll back what can be rolled back; what cannot is marked, never silent.
@@ -407,6 +422,15 @@ async fn repair(
     link.pending = None;
     let (_, stored) = state.database().put_link(&link).await?;
     tracing::info!(link = %stored.id, by = %caller.user.username, "link repaired");
+    audit::record(
+        &state,
+        &caller,
+        "link.repair",
+        stored.id.as_str(),
+        None,
+        Some(audit::link_summary(&stored)),
+    )
+    .await;
     Ok(Json(LinkEntity::new(&state, &stored)))
 }
 
@@ -452,6 +476,78 @@ fn manifest_json(manifest: &RemoteManifest) -> Value {
         "publicSignup": manifest.public_signup,
         "url": manifest.url,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// For the administration pages (`crate::admin`): the same wizard, driven by HTML forms.
+
+impl Probe {
+    /// The URL as it will be used.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Where the remote redirects, when it does.
+    pub(crate) fn redirect(&self) -> Option<&str> {
+        self.redirect.as_deref()
+    }
+
+    /// Things the administrator should know.
+    pub(crate) fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+impl CreateRequest {
+    /// The create call the wizard's pages make: `url` as both URLs, the name and type the
+    /// administrator typed (used only when the remote has no manifest), and for a 2-way link
+    /// the remote administrator's credentials.
+    pub(crate) fn from_form(
+        url: String,
+        name: Option<String>,
+        type_id: Option<String>,
+        share_userbase: bool,
+        remote_admin: Option<(String, String)>,
+    ) -> Self {
+        let create_two_way_link = remote_admin.is_some();
+        let (username, password) = remote_admin.unzip();
+        Self {
+            application_link: LinkFields {
+                id: None,
+                type_id,
+                name,
+                display_url: Some(url),
+                rpc_url: None,
+            },
+            username,
+            password,
+            custom_rpc_url: false,
+            rpc_url: None,
+            create_two_way_link,
+            config_form_values: ConfigFormValues {
+                share_userbase,
+                trust_each_other: false,
+            },
+        }
+    }
+}
+
+/// Completes a half-made 2-way link with the remote administrator's credentials, as the
+/// `repair` call does.
+pub(crate) async fn repair_link(
+    state: &AppState,
+    caller: &Caller,
+    mut link: ApplicationLink,
+    username: &str,
+    password: &str,
+) -> Result<ApplicationLink, ApiError> {
+    let admin = RemoteAdmin::new(state, &link.rpc_url, username, password)?;
+    admin.check_credentials().await?;
+    complete(state, &link, link.outgoing, Some(&admin)).await?;
+    link.pending = None;
+    let (_, stored) = state.database().put_link(&link).await?;
+    tracing::info!(link = %stored.id, by = %caller.user.username, "link repaired");
+    Ok(stored)
 }
 
 #[cfg(test)]

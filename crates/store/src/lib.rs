@@ -6,6 +6,7 @@
 //! server. [`migrate`] brings a database to the current schema and is safe to run from several
 //! nodes at once.
 
+mod audit;
 mod consumers;
 mod database;
 mod links;

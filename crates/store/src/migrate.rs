@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "link_pending",
         include_str!("../migrations/0004_link_pending.sql"),
     ),
+    (
+        5,
+        "audit_events",
+        include_str!("../migrations/0005_audit_events.sql"),
+    ),
 ];
 
 /// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in

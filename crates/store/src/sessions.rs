@@ -52,6 +52,16 @@ impl SessionStore for Database {
         }))
     }
 
+    async fn confirm_session(&self, id_digest: &str, now: UnixTime) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id_digest = $2")
+            .bind(now)
+            .bind(id_digest)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     async fn delete_session(&self, id_digest: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
             .bind(id_digest)

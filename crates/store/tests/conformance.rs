@@ -179,6 +179,32 @@ async fn sessions_live_until_expiry_and_end_on_request() {
 }
 
 #[tokio::test]
+async fn confirming_a_session_moves_only_its_confirmation_time() {
+    for db in backends().await {
+        db.create_user(&user("alice", false)).await.unwrap();
+        let session = Session {
+            id_digest: "a".into(),
+            username: Username::parse("alice").unwrap(),
+            csrf_token: "csrf".into(),
+            created_at: 100,
+            expires_at: 1_000,
+            confirmed_at: 100,
+        };
+        db.create_session(&session).await.unwrap();
+
+        db.confirm_session("a", 700).await.unwrap();
+        db.confirm_session("missing", 700).await.unwrap();
+        assert_eq!(
+            db.live_session("a", 800).await.unwrap(),
+            Some(Session {
+                confirmed_at: 700,
+                ..session
+            })
+        );
+    }
+}
+
+#[tokio::test]
 async fn nodes_starting_at_once_agree_on_one_schema_and_one_value() {
     for url in fresh_urls().await {
         let tasks: Vec<_> = (0..4)
@@ -615,5 +641,31 @@ async fn a_lease_has_one_holder_until_it_expires() {
                 .unwrap(),
             "names are independent"
         );
+    }
+}
+
+#[tokio::test]
+async fn audit_events_come_back_newest_first() {
+    use applinks_core::audit::AuditEvent;
+    use applinks_core::store::AuditStore;
+    for db in backends().await {
+        for (index, action) in ["link.create", "consumer.update", "link.delete"]
+            .iter()
+            .enumerate()
+        {
+            let event = AuditEvent {
+                at: 100 + index as i64,
+                actor: "admin".into(),
+                action: (*action).into(),
+                target: "jira-1".into(),
+                before: (index > 0).then(|| "{\"name\":\"a\"}".into()),
+                after: None,
+            };
+            db.record_event(&event).await.unwrap();
+        }
+        let events = db.audit_events(2).await.unwrap();
+        let actions: Vec<_> = events.iter().map(|event| event.action.as_str()).collect();
+        assert_eq!(actions, ["link.delete", "consumer.update"]);
+        assert_eq!(events[0].before.as_deref(), Some("{\"name\":\"a\"}"));
     }
 }
