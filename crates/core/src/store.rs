@@ -245,3 +245,28 @@ pub trait AuditStore {
     fn audit_events(&self, limit: u32)
     -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
 }
+
+/// Outgoing authentication configured by hand for generic applications: per link, the
+/// provider's short name and its settings as JSON (secrets inside already sealed).
+pub trait ProviderStore {
+    /// Sets a link's configuration of one provider.
+    fn put_provider(
+        &self,
+        link_id: &ApplicationId,
+        provider: &str,
+        config_json: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// A link's configured providers, as (provider, config JSON), by provider name.
+    fn providers(
+        &self,
+        link_id: &ApplicationId,
+    ) -> impl Future<Output = StoreResult<Vec<(String, String)>>> + Send;
+
+    /// Removes a link's configuration of one provider; `false` when there was none.
+    fn delete_provider(
+        &self,
+        link_id: &ApplicationId,
+        provider: &str,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}

@@ -24,6 +24,7 @@ mod myself;
 pub mod outbound;
 pub mod password;
 mod provider;
+mod providers;
 mod proxy;
 mod remote;
 mod request_id;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(wizard::routes())
         .merge(proxy::routes())
         .merge(audit::api_routes())
+        .merge(providers::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             signed::authenticate,

@@ -249,3 +249,83 @@ async fn remote_markup_is_kept_as_data_and_never_as_a_link_scheme() {
         "pages escape it"
     );
 }
+
+#[tokio::test]
+async fn a_generic_application_gets_its_outgoing_authentication_by_hand() {
+    let harness = Harness::new().await;
+    let link = "/rest/applinks/1.0/applicationlink/reports-1";
+    harness
+        .admin_json(
+            "PUT",
+            link,
+            json!({"name": "Reports", "displayUrl": "https://reports.example.com"}),
+        )
+        .await;
+    let path = "/rest/applinks/2.0/applicationlink/reports-1/authentication/provider";
+    let oauth = json!({"provider": "com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider", "config": {
+        "consumerKey.outbound": "applinks-reports",
+        "serviceProvider.requestTokenUrl": "https://reports.example.com/oauth/request-token",
+        "serviceProvider.accessTokenUrl": "https://reports.example.com/oauth/access-token",
+        "serviceProvider.authorizeUrl": "https://reports.example.com/oauth/authorize",
+    }});
+    assert_eq!(
+        harness.admin_json("PUT", path, oauth).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let basic = json!({"provider": "BasicAuthenticationProvider", "config": {"username": "svc", "password": "s3cret-service"}});
+    assert_eq!(
+        harness.admin_json("PUT", path, basic).await.status,
+        StatusCode::NO_CONTENT
+    );
+
+    let listed = harness.admin_json("GET", path, json!(null)).await;
+    assert!(
+        !listed.body.contains("s3cret-service"),
+        "the password never comes back: {}",
+        listed.body
+    );
+    let providers = listed.json();
+    assert_eq!(providers.as_array().unwrap().len(), 2, "{}", listed.body);
+    assert_eq!(
+        providers[1]["config"]["serviceProvider.authorizeUrl"],
+        "https://reports.example.com/oauth/authorize"
+    );
+
+    let bad = json!({"provider": "OAuthAuthenticationProvider", "config": {"serviceProvider.requestTokenUrl": "ftp://x", "surprise": "1"}});
+    let refused = harness.admin_json("PUT", path, bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let errors = refused.json()["errors"].to_string();
+    assert!(
+        errors.contains("requestTokenUrl")
+            && errors.contains("authorizeUrl")
+            && errors.contains("surprise"),
+        "{errors}"
+    );
+    let trusted = harness
+        .admin_json(
+            "PUT",
+            path,
+            json!({"provider": "TrustedAppsAuthenticationProvider"}),
+        )
+        .await;
+    assert_eq!(trusted.status, StatusCode::BAD_REQUEST);
+
+    let removed = harness
+        .admin_json(
+            "DELETE",
+            &format!("{path}?provider=BasicAuthenticationProvider"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        harness
+            .admin_json("GET", path, json!(null))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -12,6 +12,7 @@ mod database;
 mod links;
 mod migrate;
 mod nonces;
+mod providers;
 mod sessions;
 mod settings;
 mod tokens;

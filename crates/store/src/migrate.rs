@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_events",
         include_str!("../migrations/0005_audit_events.sql"),
     ),
+    (
+        6,
+        "outgoing_providers",
+        include_str!("../migrations/0006_outgoing_providers.sql"),
+    ),
 ];
 
 /// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in

@@ -669,3 +669,50 @@ async fn audit_events_come_back_newest_first() {
         assert_eq!(events[0].before.as_deref(), Some("{\"name\":\"a\"}"));
     }
 }
+
+#[tokio::test]
+async fn outgoing_providers_are_kept_per_link_and_go_with_it() {
+    use applinks_core::store::ProviderStore;
+    for db in backends().await {
+        let wiki = link("wiki-1", "generic");
+        db.put_link(&wiki).await.unwrap();
+        db.put_provider(
+            &wiki.id,
+            "BasicAuthenticationProvider",
+            "{\"username\":\"svc\"}",
+        )
+        .await
+        .unwrap();
+        db.put_provider(
+            &wiki.id,
+            "BasicAuthenticationProvider",
+            "{\"username\":\"robot\"}",
+        )
+        .await
+        .unwrap();
+        db.put_provider(&wiki.id, "OAuthAuthenticationProvider", "{}")
+            .await
+            .unwrap();
+        let stored = db.providers(&wiki.id).await.unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(
+            stored[0],
+            (
+                "BasicAuthenticationProvider".into(),
+                "{\"username\":\"robot\"}".into()
+            )
+        );
+        assert!(
+            db.delete_provider(&wiki.id, "OAuthAuthenticationProvider")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.delete_provider(&wiki.id, "OAuthAuthenticationProvider")
+                .await
+                .unwrap()
+        );
+        db.delete_link(&wiki.id).await.unwrap();
+        assert!(db.providers(&wiki.id).await.unwrap().is_empty());
+    }
+}

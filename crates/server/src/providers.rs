@@ -1,0 +1,222 @@
+//! `GET, PUT, DELETE /rest/applinks/2.0/applicationlink/{id}/authentication/provider`: the
+//! outgoing authentication of a generic application, configured by hand when the remote does
+//! not speak application links (SPEC §5.2 step 5): 3-legged OAuth with the remote's token and
+//! authorise URLs, 2-legged OAuth, or Basic with a service account (legacy).
+
+use std::collections::BTreeMap;
+
+use applinks_core::consumer::ConsumerKey;
+use applinks_core::link::normalise_url;
+use applinks_core::manifest::AuthenticationProvider;
+use applinks_core::store::ProviderStore;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit;
+use crate::caller::Caller;
+use crate::error::{ApiError, JsonBody};
+use crate::links::find_link;
+use crate::state::AppState;
+
+/// The purpose a Basic service account's password is sealed under.
+const BASIC_PASSWORD: &str = "provider.basic.password";
+
+/// The routes of this module.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/rest/applinks/2.0/applicationlink/{id}/authentication/provider",
+        get(list).put(put).delete(remove),
+    )
+}
+
+/// A provider's configuration on the wire (`authenticationProvider`).
+#[derive(Debug, Deserialize, Serialize)]
+struct ProviderEntity {
+    provider: String,
+    #[serde(default)]
+    config: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RemoveQuery {
+    provider: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ProviderEntity>>, ApiError> {
+    caller.authorise_admin_read()?;
+    let link = find_link(&state, &id).await?;
+    let stored = state.database().providers(&link.id).await?;
+    let entities = stored
+        .into_iter()
+        .map(|(provider, config)| {
+            let mut config: BTreeMap<String, String> =
+                serde_json::from_str(&config).unwrap_or_default();
+            // The sealed password stays in the database.
+            config.remove(BASIC_PASSWORD);
+            ProviderEntity { provider, config }
+        })
+        .collect();
+    Ok(Json(entities))
+}
+
+async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    JsonBody(entity): JsonBody<ProviderEntity>,
+) -> Result<StatusCode, ApiError> {
+    caller.authorise_admin_change(&headers)?;
+    let link = find_link(&state, &id).await?;
+    let (provider, config) = checked(&state, entity)?;
+    let summary = json!({ "provider": provider, "keys": config.keys().filter(|k| *k != BASIC_PASSWORD).collect::<Vec<_>>() });
+    let config =
+        serde_json::to_string(&config).map_err(|error| ApiError::bad_request(error.to_string()))?;
+    state
+        .database()
+        .put_provider(&link.id, provider, &config)
+        .await?;
+    tracing::info!(link = %link.id, provider, by = %caller.user.username, "outgoing authentication set");
+    audit::record(
+        &state,
+        &caller,
+        "provider.set",
+        link.id.as_str(),
+        None,
+        Some(summary),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<RemoveQuery>,
+) -> Result<StatusCode, ApiError> {
+    caller.authorise_admin_change(&headers)?;
+    let link = find_link(&state, &id).await?;
+    let Some(provider) = query
+        .provider
+        .as_deref()
+        .and_then(AuthenticationProvider::parse)
+    else {
+        return Err(ApiError::bad_request(
+            "name the provider to remove with ?provider=",
+        ));
+    };
+    if !state
+        .database()
+        .delete_provider(&link.id, provider.short_name())
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    audit::record(
+        &state,
+        &caller,
+        "provider.delete",
+        link.id.as_str(),
+        Some(json!({"provider": provider.short_name()})),
+        None,
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks a provider's configuration, listing every mistake, and seals its secrets.
+fn checked(
+    state: &AppState,
+    entity: ProviderEntity,
+) -> Result<(&'static str, BTreeMap<String, String>), ApiError> {
+    let Some(provider) = AuthenticationProvider::parse(&entity.provider) else {
+        return Err(ApiError::bad_request(format!(
+            "unknown provider {:?}",
+            entity.provider
+        )));
+    };
+    let mut config = entity.config;
+    let mut errors = Vec::new();
+    let mut require_url = |config: &mut BTreeMap<String, String>, key: &str| match config
+        .get(key)
+        .map(|url| normalise_url(url))
+    {
+        Some(Ok(url)) => {
+            config.insert(key.to_owned(), url);
+        }
+        Some(Err(error)) => errors.push(format!("{key}: {error}")),
+        None => errors.push(format!("{key}: required")),
+    };
+    match provider {
+        AuthenticationProvider::OAuth => {
+            for key in [
+                "serviceProvider.requestTokenUrl",
+                "serviceProvider.accessTokenUrl",
+                "serviceProvider.authorizeUrl",
+            ] {
+                require_url(&mut config, key);
+            }
+        }
+        AuthenticationProvider::TwoLeggedOAuth
+        | AuthenticationProvider::TwoLeggedOAuthWithImpersonation => {}
+        AuthenticationProvider::Basic => {
+            let username = config
+                .get("username")
+                .map(String::as_str)
+                .unwrap_or_default();
+            if username.is_empty() || username.len() > 255 || username.contains(':') {
+                errors.push("username: 1 to 255 characters without ':'".into());
+            }
+            match config.remove("password") {
+                Some(password) if !password.is_empty() && password.len() <= 1024 => {
+                    config.insert(
+                        BASIC_PASSWORD.into(),
+                        state.seal(BASIC_PASSWORD, &password).0,
+                    );
+                }
+                _ => errors.push("password: 1 to 1024 characters, required".into()),
+            }
+        }
+        AuthenticationProvider::TrustedApps => {
+            errors.push("Trusted Applications is deprecated and never used: choose OAuth".into());
+        }
+    }
+    if let Some(key) = config.get("consumerKey.outbound") {
+        if ConsumerKey::parse(key).is_err() {
+            errors
+                .push("consumerKey.outbound: 1 to 255 printable characters without spaces".into());
+        }
+    }
+    let unknown: Vec<&String> = config
+        .keys()
+        .filter(|key| !KNOWN_KEYS.contains(&key.as_str()) && key.as_str() != BASIC_PASSWORD)
+        .collect();
+    if !unknown.is_empty() {
+        errors.push(format!("unknown settings: {unknown:?}"));
+    }
+    if errors.is_empty() {
+        Ok((provider.short_name(), config))
+    } else {
+        Err(ApiError::BadRequest(errors))
+    }
+}
+
+/// The settings a provider's configuration may hold.
+const KNOWN_KEYS: [&str; 6] = [
+    "consumerKey.outbound",
+    "serviceProvider.requestTokenUrl",
+    "serviceProvider.accessTokenUrl",
+    "serviceProvider.authorizeUrl",
+    "username",
+    "password",
+];
