@@ -63,6 +63,9 @@ pub(crate) struct ServeArgs {
     /// How long an access token can be renewed with its session handle, in seconds.
     #[arg(long, env = "APPLINKS_OAUTH_SESSION_LIFETIME", value_name = "SECONDS")]
     oauth_session_lifetime: Option<u32>,
+    /// How often links are checked in the background, in seconds (0 turns checks off).
+    #[arg(long, env = "APPLINKS_STATUS_INTERVAL", value_name = "SECONDS")]
+    status_interval: Option<u64>,
     /// The log line format.
     #[arg(long, env = "APPLINKS_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -135,6 +138,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let mut config = ServerConfig::new(base_url.clone(), name, type_id);
+    if let Some(interval) = args.status_interval.or(file.status_interval) {
+        config.status_interval_secs = interval;
+    }
     if let Some(window) = args.oauth_timestamp_window.or(file.oauth_timestamp_window) {
         config.timestamp_window_secs = window;
     }

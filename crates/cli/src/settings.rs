@@ -38,6 +38,7 @@ pub(crate) struct FileConfig {
     pub(crate) oauth_request_token_lifetime: Option<u32>,
     pub(crate) oauth_access_token_lifetime: Option<u32>,
     pub(crate) oauth_session_lifetime: Option<u32>,
+    pub(crate) status_interval: Option<u64>,
 }
 
 impl FileConfig {

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use applinks_oauth1::{ClientRequest, PrivateKey, Secret, SigningKey};
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{
     ADMIN_PASSWORD, Answer, Server, add_user_at, basic, data_dir, free_port, request, serve_command,
 };
@@ -80,6 +80,11 @@ struct Cluster {
 
 impl Cluster {
     fn start(name: &str) -> Self {
+        Self::start_with(name, &[])
+    }
+
+    /// Starts the two nodes with `extra` flags.
+    fn start_with(name: &str, extra: &[&str]) -> Self {
         let postgres = Postgres::start();
         let dir = data_dir(name);
         let start = |node: &str| {
@@ -95,6 +100,7 @@ impl Cluster {
                     "--base-url",
                     BASE_URL,
                 ])
+                .args(extra)
                 .env("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD);
             Server::spawn(command, port)
         };
@@ -489,5 +495,78 @@ fn wait_until_ready(cluster: &Cluster) {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+}
+
+#[test]
+fn background_status_checks_run_once_per_link_across_the_cluster() {
+    let cluster = Cluster::start_with(
+        "cluster-status",
+        &["--status-interval", "1", "--outbound-allow", "127.0.0.0/8"],
+    );
+    let remote = CountingRemote::start();
+    let link = json!({"name": "Reports", "typeId": "generic", "displayUrl": remote.url()});
+    let created =
+        cluster
+            .node(0)
+            .admin_json("PUT", "/rest/applinks/1.0/applicationlink/reports-1", &link);
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(6));
+    let checks = remote.requests();
+    let elapsed = started.elapsed().as_secs();
+    // Each node ticks every second; without the lease the remote would see about two checks a
+    // second. With it, one node checks per second at most.
+    assert!(
+        checks >= 3,
+        "the link was checked: {checks} checks in {elapsed} s"
+    );
+    assert!(
+        checks <= elapsed as usize + 2,
+        "once per interval across both nodes: {checks} checks in {elapsed} s"
+    );
+
+    let status =
+        cluster
+            .node(1)
+            .admin_json("GET", "/rest/applinks/3.0/status/reports-1", &Value::Null);
+    assert_eq!(status.status, 200, "{}", status.body);
+    assert_eq!(status.json()["working"], true, "{}", status.body);
+}
+
+/// A remote application that is not an application-links peer (it answers 404 to everything)
+/// and counts the requests it gets.
+struct CountingRemote {
+    port: u16,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountingRemote {
+    fn start() -> Self {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = count.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut buffer = [0; 4096];
+                let _ = stream.read(&mut buffer);
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Self { port, count }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn requests(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

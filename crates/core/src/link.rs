@@ -165,6 +165,22 @@ pub fn negotiate(remote_inbound: &[AuthenticationProvider], share_userbase: bool
     Negotiated { levels, notes }
 }
 
+/// The outcome of the last check of a link, with the reference products' error categories
+/// (`NETWORK`, `CONFIGURATION`, …) and types (`CONNECTION_REFUSED`, `UNKNOWN_HOST`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkStatus {
+    /// When the check ran.
+    pub checked_at: crate::clock::UnixTime,
+    /// Whether the link works.
+    pub working: bool,
+    /// The error's category, when it does not.
+    pub error_category: Option<String>,
+    /// The error's type, when it does not.
+    pub error_type: Option<String>,
+    /// What the check saw, for the administrator.
+    pub details: Option<String>,
+}
+
 /// The fields an administrator or a peer supplies for a link, before checks.
 #[derive(Debug, Clone, Default)]
 pub struct LinkDraft {

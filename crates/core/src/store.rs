@@ -9,7 +9,7 @@ use std::future::Future;
 use crate::audit::AuditEvent;
 use crate::clock::UnixTime;
 use crate::consumer::{Consumer, ConsumerKey};
-use crate::link::{ApplicationId, ApplicationLink};
+use crate::link::{ApplicationId, ApplicationLink, LinkStatus};
 use crate::session::Session;
 use crate::token::IssuedToken;
 use crate::user::{NewUser, User, Username};
@@ -269,4 +269,20 @@ pub trait ProviderStore {
         link_id: &ApplicationId,
         provider: &str,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+/// The last background check of each link.
+pub trait StatusStore {
+    /// Records the outcome of a check.
+    fn put_status(
+        &self,
+        link_id: &ApplicationId,
+        status: &LinkStatus,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The last outcome, if the link was checked.
+    fn status(
+        &self,
+        link_id: &ApplicationId,
+    ) -> impl Future<Output = StoreResult<Option<LinkStatus>>> + Send;
 }

@@ -9,6 +9,9 @@ use url::Url;
 /// The reference products' OAuth timestamp window: five minutes either way.
 pub const DEFAULT_TIMESTAMP_WINDOW_SECS: u64 = 300;
 
+/// How often links are checked by default: every five minutes.
+pub const DEFAULT_STATUS_INTERVAL_SECS: u64 = 300;
+
 /// The settings of one server node.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -25,6 +28,8 @@ pub struct ServerConfig {
     pub token_lifetimes: TokenLifetimes,
     /// How far, in seconds, an OAuth timestamp may be from this server's clock.
     pub timestamp_window_secs: u64,
+    /// How often links are checked in the background, in seconds; 0 turns checks off.
+    pub status_interval_secs: u64,
 }
 
 impl ServerConfig {
@@ -37,6 +42,7 @@ impl ServerConfig {
             session_lifetime_secs: DEFAULT_SESSION_LIFETIME_SECS,
             token_lifetimes: TokenLifetimes::default(),
             timestamp_window_secs: DEFAULT_TIMESTAMP_WINDOW_SECS,
+            status_interval_secs: DEFAULT_STATUS_INTERVAL_SECS,
         }
     }
 

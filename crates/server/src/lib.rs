@@ -31,10 +31,11 @@ mod request_id;
 mod secrets;
 mod signed;
 mod state;
+mod status;
 mod throttle;
 mod wizard;
 
-pub use config::{DEFAULT_TIMESTAMP_WINDOW_SECS, ServerConfig};
+pub use config::{DEFAULT_STATUS_INTERVAL_SECS, DEFAULT_TIMESTAMP_WINDOW_SECS, ServerConfig};
 pub use identity::{Bootstrap, BootstrapError, Identity, bootstrap};
 pub use secrets::{SecretKey, SecretKeyError};
 pub use state::{AppState, OsEntropy};
@@ -60,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .merge(proxy::routes())
         .merge(audit::api_routes())
         .merge(providers::routes())
+        .merge(status::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             signed::authenticate,
@@ -85,11 +87,21 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(state.clone().sweep_expired(Duration::from_secs(600)));
+    let interval = state.config().status_interval_secs;
+    let checker = (interval > 0).then(|| {
+        tokio::spawn(status::check_in_background(
+            state.clone(),
+            Duration::from_secs(interval),
+        ))
+    });
     let service = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    if let Some(checker) = checker {
+        checker.abort();
+    }
     state.database().close().await;
     result
 }

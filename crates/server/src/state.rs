@@ -121,6 +121,11 @@ impl AppState {
         opened.map(Secret::new)
     }
 
+    /// This node's id, for leases.
+    pub(crate) fn node_id(&self) -> &str {
+        &self.0.node_id
+    }
+
     /// The guarded client for every request to an admin-supplied URL.
     pub(crate) fn outbound(&self) -> &Outbound {
         &self.0.outbound

@@ -15,6 +15,7 @@ mod nonces;
 mod providers;
 mod sessions;
 mod settings;
+mod status;
 mod tokens;
 mod users;
 

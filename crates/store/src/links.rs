@@ -132,6 +132,11 @@ impl LinkStore for Database {
         };
 
         crate::consumers::delete_consumer_of_link(&mut tx, id).await?;
+        sqlx::query("DELETE FROM link_status WHERE link_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
         sqlx::query("DELETE FROM outgoing_providers WHERE link_id = $1")
             .bind(id.as_str())
             .execute(&mut *tx)

@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outgoing_providers",
         include_str!("../migrations/0006_outgoing_providers.sql"),
     ),
+    (
+        7,
+        "link_status",
+        include_str!("../migrations/0007_link_status.sql"),
+    ),
 ];
 
 /// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in

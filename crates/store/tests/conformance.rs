@@ -716,3 +716,34 @@ async fn outgoing_providers_are_kept_per_link_and_go_with_it() {
         assert!(db.providers(&wiki.id).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn the_last_status_of_a_link_replaces_the_one_before() {
+    use applinks_core::link::LinkStatus;
+    use applinks_core::store::StatusStore;
+    for db in backends().await {
+        let wiki = link("wiki-1", "generic");
+        db.put_link(&wiki).await.unwrap();
+        assert_eq!(db.status(&wiki.id).await.unwrap(), None);
+        let broken = LinkStatus {
+            checked_at: 100,
+            working: false,
+            error_category: Some("NETWORK".into()),
+            error_type: Some("CONNECTION_REFUSED".into()),
+            details: Some("refused".into()),
+        };
+        db.put_status(&wiki.id, &broken).await.unwrap();
+        assert_eq!(db.status(&wiki.id).await.unwrap(), Some(broken));
+        let fine = LinkStatus {
+            checked_at: 200,
+            working: true,
+            error_category: None,
+            error_type: None,
+            details: None,
+        };
+        db.put_status(&wiki.id, &fine).await.unwrap();
+        assert_eq!(db.status(&wiki.id).await.unwrap(), Some(fine));
+        db.delete_link(&wiki.id).await.unwrap();
+        assert_eq!(db.status(&wiki.id).await.unwrap(), None);
+    }
+}
