@@ -14,14 +14,7 @@ const LINK_COLUMNS: &str = "id, name, type_id, display_url, rpc_url, is_primary,
 impl LinkStore for Database {
     async fn put_link(&self, link: &ApplicationLink) -> StoreResult<(bool, ApplicationLink)> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let previous_type: Option<String> = sqlx::query("SELECT type_id FROM links WHERE id = $1")
-            .bind(link.id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?
-            .map(|row| row.try_get(0))
-            .transpose()
-            .map_err(store_error)?;
+        let previous_type = type_of(&mut tx, &link.id).await?;
 
         // A link is primary exactly when no other link of its type is.
         let other_primaries: i64 = sqlx::query(
@@ -94,14 +87,7 @@ impl LinkStore for Database {
 
     async fn make_primary(&self, id: &ApplicationId) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let type_id: Option<String> = sqlx::query("SELECT type_id FROM links WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?
-            .map(|row| row.try_get(0))
-            .transpose()
-            .map_err(store_error)?;
+        let type_id = type_of(&mut tx, id).await?;
         let Some(type_id) = type_id else {
             return Ok(false);
         };
@@ -119,14 +105,7 @@ impl LinkStore for Database {
 
     async fn delete_link(&self, id: &ApplicationId) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let type_id: Option<String> = sqlx::query("SELECT type_id FROM links WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?
-            .map(|row| row.try_get(0))
-            .transpose()
-            .map_err(store_error)?;
+        let type_id = type_of(&mut tx, id).await?;
         let Some(type_id) = type_id else {
             return Ok(false);
         };
@@ -151,6 +130,18 @@ impl LinkStore for Database {
         tx.commit().await.map_err(store_error)?;
         Ok(true)
     }
+}
+
+/// The type of link `id`, if it exists.
+async fn type_of(conn: &mut AnyConnection, id: &ApplicationId) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT type_id FROM links WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(store_error)?;
+    row.map(|row| row.try_get(0))
+        .transpose()
+        .map_err(store_error)
 }
 
 /// Makes the oldest link of `type_id` primary when none of that type is.
