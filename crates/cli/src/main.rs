@@ -1,11 +1,13 @@
 //! `applinks`: the server and its command line.
 //!
 //! `applinks serve` runs the server; `applinks user …` manages local users against the same
-//! database, safely while a server runs. Messages for people go to standard output and errors
-//! to standard error; logs are `tracing` lines on standard error.
+//! database, safely while a server runs; `applinks link …` administers a running server's links
+//! through its REST API. Messages for people go to standard output and errors to standard
+//! error; logs are `tracing` lines on standard error.
 //!
 //! Exit codes: 0 success, 1 failure (the message says why), 2 invalid usage.
 
+mod link;
 mod serve;
 mod settings;
 mod user;
@@ -29,6 +31,8 @@ enum Command {
     /// Manage local users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Administer the links of a running server through its REST API.
+    Link(link::LinkArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::User(command) => user::run(command).await,
+            Command::Link(args) => link::run(args).await,
         }
     });
     match outcome {

@@ -4,13 +4,10 @@
 
 mod support;
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use serde_json::{Value, json};
-use support::{ADMIN_PASSWORD, Answer, Server, add_user, basic, data_dir, password_of, request};
+use support::{
+    ADMIN_PASSWORD, Answer, Relay, Server, add_user, basic, data_dir, password_of, request,
+};
 
 /// A server whose outgoing client may reach loopback, where its peers live in these tests.
 fn peer(name: &str) -> (Server, std::path::PathBuf) {
@@ -309,61 +306,4 @@ fn a_half_made_link_is_marked_and_repaired_once_the_remote_is_back() {
         "the remote now trusts us: {}",
         consumer.body
     );
-}
-
-/// A TCP relay to a local port that passes a number of connections, then refuses the rest
-/// until reopened.
-struct Relay {
-    port: u16,
-    allowance: Arc<AtomicUsize>,
-}
-
-impl Relay {
-    fn start(target: u16, open_for: usize) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let allowance = Arc::new(AtomicUsize::new(open_for));
-        let remaining = allowance.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let admitted = remaining
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-                        left.checked_sub(1)
-                    })
-                    .is_ok();
-                if admitted {
-                    std::thread::spawn(move || pipe(client, target));
-                }
-            }
-        });
-        Self { port, allowance }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn reopen(&self) {
-        self.allowance.store(usize::MAX, Ordering::SeqCst);
-    }
-}
-
-/// Copies bytes both ways between a client and the target port until either side closes.
-fn pipe(client: TcpStream, target: u16) {
-    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
-        return;
-    };
-    let copy = |mut from: TcpStream, mut to: TcpStream| {
-        let mut buffer = [0; 8192];
-        while let Ok(read) = from.read(&mut buffer) {
-            if read == 0 || to.write_all(&buffer[..read]).is_err() {
-                break;
-            }
-        }
-        let _ = to.shutdown(std::net::Shutdown::Write);
-    };
-    let (client_read, server_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let upstream = std::thread::spawn(move || copy(client_read, server_write));
-    copy(server, client);
-    let _ = upstream.join();
 }

@@ -191,11 +191,9 @@ fn checked(
             errors.push("Trusted Applications is deprecated and never used: choose OAuth".into());
         }
     }
-    if let Some(key) = config.get("consumerKey.outbound") {
-        if ConsumerKey::parse(key).is_err() {
-            errors
-                .push("consumerKey.outbound: 1 to 255 printable characters without spaces".into());
-        }
+    let consumer_key = config.get("consumerKey.outbound");
+    if consumer_key.is_some_and(|key| ConsumerKey::parse(key).is_err()) {
+        errors.push("consumerKey.outbound: 1 to 255 printable characters without spaces".into());
     }
     let unknown: Vec<&String> = config
         .keys()

@@ -7,6 +7,8 @@ use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_applinks");
@@ -261,4 +263,61 @@ pub(crate) fn add_user_at(storage: &[&std::ffi::OsStr], username: &str) {
         "adding {username}: {}",
         text(&output.stderr)
     );
+}
+
+/// A TCP relay to a local port that passes a number of connections, then refuses the rest
+/// until reopened.
+pub(crate) struct Relay {
+    port: u16,
+    allowance: Arc<AtomicUsize>,
+}
+
+impl Relay {
+    pub(crate) fn start(target: u16, open_for: usize) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let allowance = Arc::new(AtomicUsize::new(open_for));
+        let remaining = allowance.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let admitted = remaining
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                        left.checked_sub(1)
+                    })
+                    .is_ok();
+                if admitted {
+                    std::thread::spawn(move || pipe(client, target));
+                }
+            }
+        });
+        Self { port, allowance }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub(crate) fn reopen(&self) {
+        self.allowance.store(usize::MAX, Ordering::SeqCst);
+    }
+}
+
+/// Copies bytes both ways between a client and the target port until either side closes.
+fn pipe(client: TcpStream, target: u16) {
+    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+        return;
+    };
+    let copy = |mut from: TcpStream, mut to: TcpStream| {
+        let mut buffer = [0; 8192];
+        while let Ok(read) = from.read(&mut buffer) {
+            if read == 0 || to.write_all(&buffer[..read]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    };
+    let (client_read, server_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let upstream = std::thread::spawn(move || copy(client_read, server_write));
+    copy(server, client);
+    let _ = upstream.join();
 }
