@@ -10,6 +10,7 @@
 
 mod access_tokens;
 mod account;
+mod admin;
 mod audit;
 mod caller;
 mod config;
@@ -71,6 +72,7 @@ pub fn app(state: AppState) -> Router {
         .merge(manifest::routes())
         .merge(provider::routes())
         .merge(account::routes())
+        .merge(admin::routes())
         .merge(access_tokens::page_routes())
         .merge(audit::page_routes())
         .merge(health::routes())

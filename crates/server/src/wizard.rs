@@ -410,27 +410,13 @@ async fn repair(
     JsonBody(credentials): JsonBody<RemoteCredentials>,
 ) -> Result<Json<LinkEntity>, ApiError> {
     caller.authorise_admin_change(&headers)?;
-    let mut link = find_link(&state, &id).await?;
+    let link = find_link(&state, &id).await?;
     let (Some(username), Some(password)) = (&credentials.username, &credentials.password) else {
         return Err(ApiError::bad_request(
             "a repair needs the remote administrator's user name and password",
         ));
     };
-    let admin = RemoteAdmin::new(&state, &link.rpc_url, username, password)?;
-    admin.check_credentials().await?;
-    complete(&state, &link, link.outgoing, Some(&admin)).await?;
-    link.pending = None;
-    let (_, stored) = state.database().put_link(&link).await?;
-    tracing::info!(link = %stored.id, by = %caller.user.username, "link repaired");
-    audit::record(
-        &state,
-        &caller,
-        "link.repair",
-        stored.id.as_str(),
-        None,
-        Some(audit::link_summary(&stored)),
-    )
-    .await;
+    let stored = repair_link(&state, &caller, link, username, password).await?;
     Ok(Json(LinkEntity::new(&state, &stored)))
 }
 
@@ -541,12 +527,23 @@ pub(crate) async fn repair_link(
     username: &str,
     password: &str,
 ) -> Result<ApplicationLink, ApiError> {
+    let before = audit::link_summary(&link);
     let admin = RemoteAdmin::new(state, &link.rpc_url, username, password)?;
     admin.check_credentials().await?;
     complete(state, &link, link.outgoing, Some(&admin)).await?;
     link.pending = None;
     let (_, stored) = state.database().put_link(&link).await?;
     tracing::info!(link = %stored.id, by = %caller.user.username, "link repaired");
+    let after = audit::link_summary(&stored);
+    audit::record(
+        state,
+        caller,
+        "link.repair",
+        stored.id.as_str(),
+        Some(before),
+        Some(after),
+    )
+    .await;
     Ok(stored)
 }
 
