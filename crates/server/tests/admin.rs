@@ -216,3 +216,74 @@ async fn pages_escape_names_and_refuse_users_who_are_not_administrators() {
     let stranger = harness.get(LIST).await;
     assert_eq!(stranger.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_edit_page_sets_the_incoming_level_and_disabled_removes_the_consumer() {
+    let harness = with_link().await;
+    let key = applinks_oauth1::PrivateKey::generate().unwrap();
+    let consumer = json!({"key": "peer:9", "publicKey": key.public_key().to_base64_der(), "twoLOAllowed": true});
+    let path =
+        format!("/rest/applinks-oauth/1.0/applicationlink/{LINK_ID}/authentication/consumer");
+    assert_eq!(
+        harness.admin_json("PUT", &path, consumer).await.status,
+        StatusCode::NO_CONTENT
+    );
+
+    let cookie = admin_cookie(&harness).await;
+    let edit = format!("/plugins/servlet/applinks/edit/{LINK_ID}");
+    let form = page(&harness, &edit, &cookie).await;
+    assert!(
+        form.body
+            .contains("name=\"incoming\" value=\"oauth\" checked"),
+        "{}",
+        form.body
+    );
+    let token = csrf_token(&form.body);
+    let fields = "name=Jira&display_url=http%3A%2F%2Fjira.test&rpc_url=&outgoing=oauth";
+
+    let impersonation = post(
+        &harness,
+        &edit,
+        &cookie,
+        format!("csrf_token={token}&{fields}&incoming=impersonation"),
+    )
+    .await;
+    assert_eq!(
+        impersonation.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        impersonation.body
+    );
+    let status = harness
+        .admin_json(
+            "GET",
+            &format!("/rest/applinks/3.0/status/{LINK_ID}/oauth"),
+            json!(null),
+        )
+        .await
+        .json();
+    assert_eq!(status["incoming"]["twoLoImpersonationEnabled"], true);
+
+    let disabled = post(
+        &harness,
+        &edit,
+        &cookie,
+        format!("csrf_token={token}&{fields}&incoming=disabled"),
+    )
+    .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        harness.admin_json("GET", &path, json!(null)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let log = harness
+        .admin_json("GET", "/rest/applinks/1.0/auditlog", json!(null))
+        .await
+        .json();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|event| event["action"] == "consumer.levels")
+    );
+}

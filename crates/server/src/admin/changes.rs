@@ -20,6 +20,8 @@ use crate::error::ApiError;
 use crate::links::{RemoteCredentials, delete_remote_link, find_link};
 use crate::state::AppState;
 use crate::wizard::{checked_url, repair_link};
+use applinks_core::consumer::Consumer;
+use applinks_core::store::ConsumerStore;
 
 /// The outgoing levels an administrator chooses from, by form value.
 const LEVELS: [(&str, OAuthLevels); 3] = [
@@ -66,7 +68,25 @@ struct EditPage<'a> {
     display_name: &'a str,
     csrf_token: &'a str,
     link: LinkFacts,
+    /// The incoming level's form value, or `none` when the link has no incoming consumer.
+    incoming: &'static str,
     errors: Vec<String>,
+}
+
+/// The form value of the incoming level a link's consumer grants.
+fn incoming_value(consumer: Option<&Consumer>) -> &'static str {
+    let Some(consumer) = consumer else {
+        return "none";
+    };
+    let levels = OAuthLevels {
+        enabled: consumer.three_lo_allowed,
+        two_lo_enabled: consumer.two_lo_allowed,
+        two_lo_impersonation_enabled: consumer.two_lo_impersonation_allowed,
+    };
+    LEVELS
+        .iter()
+        .find(|(_, known)| *known == levels)
+        .map_or("custom", |(value, _)| value)
 }
 
 #[derive(Template)]
@@ -108,6 +128,8 @@ pub(crate) struct EditForm {
     #[serde(default)]
     rpc_url: String,
     outgoing: String,
+    /// Absent when the link has no incoming consumer to configure.
+    incoming: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,7 +222,7 @@ async fn form_page(
         return *confirm;
     }
     match find_link(&state, &id).await {
-        Ok(link) => show(&state, &admin, action, &link, Vec::new(), StatusCode::OK),
+        Ok(link) => show(&state, &admin, action, &link, Vec::new(), StatusCode::OK).await,
         Err(error) => missing(&state, &admin, error),
     }
 }
@@ -235,7 +257,8 @@ pub(crate) async fn edit(
             &link,
             errors,
             StatusCode::BAD_REQUEST,
-        );
+        )
+        .await;
     };
 
     let draft = LinkDraft {
@@ -256,7 +279,8 @@ pub(crate) async fn edit(
                 &link,
                 errors,
                 StatusCode::BAD_REQUEST,
-            );
+            )
+            .await;
         }
     };
     updated.is_primary = link.is_primary;
@@ -264,6 +288,11 @@ pub(crate) async fn edit(
     updated.pending = link.pending.clone();
     if let Err(error) = state.database().put_link(&updated).await {
         return ApiError::from(error).into_response();
+    }
+    if let Some(incoming) = form.incoming.as_deref() {
+        if let Err(response) = set_incoming(&state, &admin, &link, incoming).await {
+            return *response;
+        }
     }
     tracing::info!(
         link = %link.id,
@@ -286,6 +315,58 @@ pub(crate) async fn edit(
     )
     .await;
     done("updated")
+}
+
+/// Applies the incoming level chosen on the edit page to the link's consumer; "disabled"
+/// removes the consumer and its tokens, as the reference products do.
+async fn set_incoming(
+    state: &AppState,
+    admin: &Admin,
+    link: &ApplicationLink,
+    value: &str,
+) -> Result<(), Box<Response>> {
+    let Some((_, levels)) = LEVELS.iter().find(|(known, _)| *known == value) else {
+        return Ok(());
+    };
+    let database = state.database();
+    let consumer = database
+        .link_consumer(&link.id)
+        .await
+        .map_err(|error| Box::new(ApiError::from(error).into_response()))?;
+    let Some(consumer) = consumer else {
+        return Ok(());
+    };
+    let before = Some(audit::consumer_summary(&consumer));
+    let after = if *levels == OAuthLevels::DISABLED {
+        database
+            .delete_link_consumer(&link.id)
+            .await
+            .map_err(|error| Box::new(ApiError::from(error).into_response()))?;
+        None
+    } else {
+        let updated = Consumer {
+            three_lo_allowed: levels.enabled,
+            two_lo_allowed: levels.two_lo_enabled,
+            two_lo_impersonation_allowed: levels.two_lo_impersonation_enabled,
+            ..consumer
+        };
+        database
+            .put_consumer(&updated)
+            .await
+            .map_err(|error| Box::new(ApiError::from(error).into_response()))?;
+        Some(audit::consumer_summary(&updated))
+    };
+    tracing::info!(link = %link.id, incoming = value, by = %admin.caller.user.username, "incoming authentication changed");
+    audit::record(
+        state,
+        &admin.caller,
+        "consumer.levels",
+        link.id.as_str(),
+        before,
+        after,
+    )
+    .await;
+    Ok(())
 }
 
 /// `POST primary/{id}`: makes the link the primary one of its type.
@@ -351,7 +432,7 @@ pub(crate) async fn relocate(
     };
     let url = match checked_url(&form.url) {
         Ok(url) => url.as_str().trim_end_matches('/').to_owned(),
-        Err(error) => return show_problems(&state, &admin, Action::Relocate, &link, error),
+        Err(error) => return show_problems(&state, &admin, Action::Relocate, &link, error).await,
     };
     let summary = audit::link_summary(&link);
     let before = (link.display_url.clone(), link.rpc_url.clone());
@@ -410,7 +491,7 @@ pub(crate) async fn delete(
             password: non_empty(form.remote_password),
         };
         if let Err(error) = delete_remote_link(&state, &link, &admin.caller, credentials).await {
-            return show_problems(&state, &admin, Action::Delete, &link, error);
+            return show_problems(&state, &admin, Action::Delete, &link, error).await;
         }
     }
     if let Err(error) = state.database().delete_link(&link.id).await {
@@ -470,7 +551,8 @@ pub(crate) async fn repair(
             &link,
             errors,
             StatusCode::BAD_REQUEST,
-        );
+        )
+        .await;
     }
     let result = repair_link(
         &state,
@@ -482,7 +564,7 @@ pub(crate) async fn repair(
     .await;
     match result {
         Ok(_) => done("repaired"),
-        Err(error) => show_problems(&state, &admin, Action::Repair, &link, error),
+        Err(error) => show_problems(&state, &admin, Action::Repair, &link, error).await,
     }
 }
 
@@ -525,7 +607,7 @@ fn missing(state: &AppState, admin: &Admin, error: ApiError) -> Response {
     }
 }
 
-fn show_problems(
+async fn show_problems(
     state: &AppState,
     admin: &Admin,
     action: Action,
@@ -533,12 +615,12 @@ fn show_problems(
     error: ApiError,
 ) -> Response {
     match problems(error) {
-        Ok(errors) => show(state, admin, action, link, errors, StatusCode::BAD_REQUEST),
+        Ok(errors) => show(state, admin, action, link, errors, StatusCode::BAD_REQUEST).await,
         Err(response) => *response,
     }
 }
 
-fn show(
+async fn show(
     state: &AppState,
     admin: &Admin,
     action: Action,
@@ -549,6 +631,10 @@ fn show(
     let app_name = &state.config().name;
     let display_name = admin.display_name();
     let csrf_token = &admin.session.csrf_token;
+    let incoming = match state.database().link_consumer(&link.id).await {
+        Ok(consumer) => incoming_value(consumer.as_ref()),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
     let link = LinkFacts::from(link);
     match action {
         Action::Edit => render(
@@ -558,6 +644,7 @@ fn show(
                 display_name,
                 csrf_token,
                 link,
+                incoming,
                 errors,
             },
         ),
