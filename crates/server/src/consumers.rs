@@ -114,37 +114,12 @@ async fn put(
 ) -> Result<Response, ApiError> {
     caller.authorise_admin_change(&headers)?;
     let link = find_link(&state, &id).await?;
-    let before = state
-        .database()
-        .link_consumer(&link.id)
-        .await?
-        .map(|c| audit::consumer_summary(&c));
     let consumer = if query.auto_configure {
         auto_configured(&state, entity, &link).await?
     } else {
         consumer_from(&state, entity, &link).await?
     };
-    match state.database().put_consumer(&consumer).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Err(ApiError::Conflict(vec![format!(
-                "the consumer key {} belongs to another link",
-                consumer.key
-            )]));
-        }
-        Err(error) => return Err(error.into()),
-    }
-    tracing::info!(link = %link.id, consumer = %consumer.key, by = %caller.user.username, "incoming consumer set");
-    let after = Some(audit::consumer_summary(&consumer));
-    audit::record(
-        &state,
-        &caller,
-        "consumer.set",
-        link.id.as_str(),
-        before,
-        after,
-    )
-    .await;
+    store(&state, &caller, &link, consumer).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -202,6 +177,66 @@ async fn revoke_tokens(
     )
     .await;
     Ok(Json(json!({ "revoked": revoked })))
+}
+
+/// The consumer an administrator typed into the wizard for a generic application.
+pub(crate) struct ManualConsumer {
+    pub(crate) key: String,
+    pub(crate) public_key: Option<String>,
+    pub(crate) shared_secret: Option<String>,
+}
+
+/// Checks and stores a consumer the wizard collected for `link`.
+pub(crate) async fn configure(
+    state: &AppState,
+    caller: &Caller,
+    link: &ApplicationLink,
+    manual: ManualConsumer,
+) -> Result<(), ApiError> {
+    let entity = ConsumerEntity {
+        key: Some(manual.key),
+        public_key: manual.public_key,
+        shared_secret: manual.shared_secret,
+        ..ConsumerEntity::default()
+    };
+    let consumer = consumer_from(state, entity, link).await?;
+    store(state, caller, link, consumer).await
+}
+
+/// Stores a checked consumer for `link` and records the change.
+async fn store(
+    state: &AppState,
+    caller: &Caller,
+    link: &ApplicationLink,
+    consumer: Consumer,
+) -> Result<(), ApiError> {
+    let database = state.database();
+    let before = database
+        .link_consumer(&link.id)
+        .await?
+        .map(|c| audit::consumer_summary(&c));
+    match database.put_consumer(&consumer).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::Conflict(vec![format!(
+                "the consumer key {} belongs to another link",
+                consumer.key
+            )]));
+        }
+        Err(error) => return Err(error.into()),
+    }
+    tracing::info!(link = %link.id, consumer = %consumer.key, by = %caller.user.username, "incoming consumer set");
+    let after = Some(audit::consumer_summary(&consumer));
+    audit::record(
+        state,
+        caller,
+        "consumer.set",
+        link.id.as_str(),
+        before,
+        after,
+    )
+    .await;
+    Ok(())
 }
 
 /// `?autoConfigure=true`: the consumer is what the linked application's consumer-info says,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use applinks_core::consumer::ConsumerKey;
-use applinks_core::link::normalise_url;
+use applinks_core::link::{ApplicationLink, normalise_url};
 use applinks_core::manifest::AuthenticationProvider;
 use applinks_core::store::ProviderStore;
 use axum::extract::{Path, Query, State};
@@ -76,8 +76,21 @@ async fn put(
 ) -> Result<StatusCode, ApiError> {
     caller.authorise_admin_change(&headers)?;
     let link = find_link(&state, &id).await?;
-    let (provider, config) = checked(&state, entity)?;
-    let summary = json!({ "provider": provider, "keys": config.keys().filter(|k| *k != BASIC_PASSWORD).collect::<Vec<_>>() });
+    configure(&state, &caller, &link, entity.provider, entity.config).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks, seals and stores one provider's configuration for `link`, and records the change.
+pub(crate) async fn configure(
+    state: &AppState,
+    caller: &Caller,
+    link: &ApplicationLink,
+    provider: String,
+    config: BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let (provider, config) = checked(state, ProviderEntity { provider, config })?;
+    let keys: Vec<&String> = config.keys().filter(|key| *key != BASIC_PASSWORD).collect();
+    let summary = json!({ "provider": provider, "keys": keys });
     let config =
         serde_json::to_string(&config).map_err(|error| ApiError::bad_request(error.to_string()))?;
     state
@@ -86,15 +99,15 @@ async fn put(
         .await?;
     tracing::info!(link = %link.id, provider, by = %caller.user.username, "outgoing authentication set");
     audit::record(
-        &state,
-        &caller,
+        state,
+        caller,
         "provider.set",
         link.id.as_str(),
         None,
         Some(summary),
     )
     .await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 async fn remove(

@@ -287,3 +287,103 @@ async fn the_edit_page_sets_the_incoming_level_and_disabled_removes_the_consumer
             .any(|event| event["action"] == "consumer.levels")
     );
 }
+
+/// A web application that does not speak application links: 404 to everything.
+async fn plain_web_application() -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = [0; 4096];
+            let _ = stream.read(&mut buffer).await;
+            let answer = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn the_wizard_takes_a_generic_applications_oauth_details() {
+    let harness = Harness::new().await;
+    let remote = plain_web_application().await;
+    let cookie = admin_cookie(&harness).await;
+    let list = page(&harness, LIST, &cookie).await;
+    let token = csrf_token(&list.body);
+    let options = post(
+        &harness,
+        "/plugins/servlet/applinks/create",
+        &cookie,
+        format!("csrf_token={token}&url={}", encoded(&remote)),
+    )
+    .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    assert!(
+        options.body.contains("No Application Links were found"),
+        "{}",
+        options.body
+    );
+
+    let key = applinks_oauth1::PrivateKey::generate().unwrap();
+    let fields = [
+        ("csrf_token", token.clone()),
+        ("url", remote.clone()),
+        ("name", "Reports".into()),
+        ("type_id", "generic".into()),
+        ("consumer_key", "reports-app".into()),
+        ("public_key", key.public_key().to_pem()),
+        ("outbound_consumer_key", "applinks-here".into()),
+        ("request_token_url", format!("{remote}/oauth/request-token")),
+        ("access_token_url", format!("{remote}/oauth/access-token")),
+        ("authorize_url", format!("{remote}/oauth/authorize")),
+    ];
+    let body = fields
+        .iter()
+        .map(|(name, value)| format!("{name}={}", encoded(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let created = post(
+        &harness,
+        "/plugins/servlet/applinks/create/link",
+        &cookie,
+        body,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(
+        created.body.contains("incoming consumer is set")
+            && created.body.contains("Outgoing 3-legged OAuth is set"),
+        "{}",
+        created.body
+    );
+
+    let links = harness
+        .admin_json("GET", "/rest/applinks/1.0/applicationlink", json!(null))
+        .await
+        .json();
+    let id = links["applicationLinks"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let consumer = harness
+        .admin_json(
+            "GET",
+            &format!("/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(consumer.json()["key"], "reports-app", "{}", consumer.body);
+    let providers = harness
+        .admin_json(
+            "GET",
+            &format!("/rest/applinks/2.0/applicationlink/{id}/authentication/provider"),
+            json!(null),
+        )
+        .await
+        .json();
+    assert_eq!(
+        providers[0]["config"]["serviceProvider.authorizeUrl"],
+        format!("{remote}/oauth/authorize")
+    );
+}

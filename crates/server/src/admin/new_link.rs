@@ -4,6 +4,7 @@
 //! The probed URL travels between the steps in a hidden field and is checked again on every
 //! submission; the creation itself is the REST wizard's [`create_link`], which probes again.
 
+use applinks_core::link::ApplicationLink;
 use applinks_core::manifest::{ApplicationType, RemoteManifest};
 use askama::Template;
 use axum::Form;
@@ -16,6 +17,7 @@ use super::{Admin, problems, ticked, type_name, web_href};
 use crate::account::render;
 use crate::state::AppState;
 use crate::wizard::{CreateRequest, Probe, checked_url, create_link, probe_url};
+use crate::{consumers, providers};
 
 /// The path of the wizard's first step.
 const CREATE_PATH: &str = "/plugins/servlet/applinks/create";
@@ -115,6 +117,14 @@ pub(crate) struct OptionsForm {
     remote_username: Option<String>,
     #[serde(default)]
     remote_password: String,
+    /// A generic application's incoming consumer and outgoing OAuth, all optional.
+    consumer_key: Option<String>,
+    public_key: Option<String>,
+    shared_secret: Option<String>,
+    outbound_consumer_key: Option<String>,
+    request_token_url: Option<String>,
+    access_token_url: Option<String>,
+    authorize_url: Option<String>,
 }
 
 /// `GET create?url=`: the first step on a page of its own, where the list's form comes back to
@@ -224,7 +234,9 @@ pub(crate) async fn create(
     );
 
     match create_link(&state, &admin.caller, request).await {
-        Ok(created) => {
+        Ok(mut created) => {
+            let notes = configure_generic(&state, &admin, &created.link, &form).await;
+            created.warnings.extend(notes);
             let link = &created.link;
             let page = CreatedPage {
                 app_name: &state.config().name,
@@ -251,6 +263,65 @@ pub(crate) async fn create(
             Err(response) => *response,
         },
     }
+}
+
+/// Sets a generic application's OAuth details typed into the wizard, once its link exists;
+/// what cannot be set is said on the result page, where the link is shown either way.
+async fn configure_generic(
+    state: &AppState,
+    admin: &Admin,
+    link: &ApplicationLink,
+    form: &OptionsForm,
+) -> Vec<String> {
+    let filled = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let mut notes = Vec::new();
+    if let Some(key) = filled(&form.consumer_key) {
+        let manual = consumers::ManualConsumer {
+            key,
+            public_key: filled(&form.public_key),
+            shared_secret: filled(&form.shared_secret),
+        };
+        match consumers::configure(state, &admin.caller, link, manual).await {
+            Ok(()) => notes.push("The application's incoming consumer is set.".to_owned()),
+            Err(error) => notes.push(format!(
+                "The incoming consumer was not set: {}. Set it from the link's settings.",
+                problems(error).map_or_else(|_| "the database failed".to_owned(), |e| e.join("; "))
+            )),
+        }
+    }
+    let urls = [
+        (
+            "serviceProvider.requestTokenUrl",
+            filled(&form.request_token_url),
+        ),
+        (
+            "serviceProvider.accessTokenUrl",
+            filled(&form.access_token_url),
+        ),
+        ("serviceProvider.authorizeUrl", filled(&form.authorize_url)),
+        ("consumerKey.outbound", filled(&form.outbound_consumer_key)),
+    ];
+    if urls.iter().any(|(_, value)| value.is_some()) {
+        let config = urls
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|v| (key.to_owned(), v)))
+            .collect();
+        let provider = "OAuthAuthenticationProvider".to_owned();
+        match providers::configure(state, &admin.caller, link, provider, config).await {
+            Ok(()) => notes.push("Outgoing 3-legged OAuth is set.".to_owned()),
+            Err(error) => notes.push(format!(
+                "Outgoing OAuth was not set: {}.",
+                problems(error).map_or_else(|_| "the database failed".to_owned(), |e| e.join("; "))
+            )),
+        }
+    }
+    notes
 }
 
 /// Where to come back to after a password confirmation: the first step, with the URL typed.
@@ -342,6 +413,30 @@ impl OptionsForm {
 
     fn remote_username(&self) -> &str {
         self.remote_username.as_deref().unwrap_or_default()
+    }
+
+    fn consumer_key(&self) -> &str {
+        self.consumer_key.as_deref().unwrap_or_default()
+    }
+
+    fn public_key(&self) -> &str {
+        self.public_key.as_deref().unwrap_or_default()
+    }
+
+    fn outbound_consumer_key(&self) -> &str {
+        self.outbound_consumer_key.as_deref().unwrap_or_default()
+    }
+
+    fn request_token_url(&self) -> &str {
+        self.request_token_url.as_deref().unwrap_or_default()
+    }
+
+    fn access_token_url(&self) -> &str {
+        self.access_token_url.as_deref().unwrap_or_default()
+    }
+
+    fn authorize_url(&self) -> &str {
+        self.authorize_url.as_deref().unwrap_or_default()
     }
 
     fn type_selected(&self, type_id: &str) -> bool {
