@@ -285,4 +285,9 @@ pub trait StatusStore {
         &self,
         link_id: &ApplicationId,
     ) -> impl Future<Output = StoreResult<Option<LinkStatus>>> + Send;
+
+    /// The last outcome of every checked link, in one query, for the list of links.
+    fn statuses(
+        &self,
+    ) -> impl Future<Output = StoreResult<Vec<(ApplicationId, LinkStatus)>>> + Send;
 }

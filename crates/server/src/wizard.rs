@@ -14,7 +14,7 @@ use applinks_core::link::{
     ApplicationId, ApplicationLink, LinkDraft, Negotiated, OAuthLevels, negotiate, normalise_url,
 };
 use applinks_core::manifest::RemoteManifest;
-use applinks_core::store::{ConsumerStore, LinkStore};
+use applinks_core::store::{ConsumerStore, LinkStore, StatusStore};
 use applinks_oauth1::PublicKey;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -341,6 +341,14 @@ pub(crate) async fn create_link(
             "The link is half-made: {problem}. Repair it once the remote application is back."
         ));
     }
+    // The first status check runs now rather than at the next round, off the request's path.
+    let (checker, checked) = (state.clone(), stored.clone());
+    tokio::spawn(async move {
+        let status = crate::status::check(&checker, &checked).await;
+        if let Err(error) = checker.database().put_status(&checked.id, &status).await {
+            tracing::warn!(%error, link = %checked.id, "could not record a link status");
+        }
+    });
     Ok(Created {
         link: stored,
         negotiated,

@@ -1,8 +1,9 @@
 //! [`StatusStore`] over the `link_status` table.
 
 use applinks_core::link::{ApplicationId, LinkStatus};
-use applinks_core::store::{StatusStore, StoreResult};
+use applinks_core::store::{StatusStore, StoreError, StoreResult};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::database::{Database, flag, store_error};
 
@@ -37,13 +38,35 @@ impl StatusStore for Database {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(LinkStatus {
-            checked_at: row.try_get(0).map_err(store_error)?,
-            working: row.try_get::<i64, _>(1).map_err(store_error)? != 0,
-            error_category: row.try_get(2).map_err(store_error)?,
-            error_type: row.try_get(3).map_err(store_error)?,
-            details: row.try_get(4).map_err(store_error)?,
-        }))
+        row.as_ref().map(status_from_row).transpose()
     }
+
+    async fn statuses(&self) -> StoreResult<Vec<(ApplicationId, LinkStatus)>> {
+        let rows = sqlx::query(
+            "SELECT checked_at, working, error_category, error_type, details, link_id \
+             FROM link_status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get(5).map_err(store_error)?;
+                let id = ApplicationId::parse(&id)
+                    .map_err(|_| StoreError::Corrupt(format!("invalid link id {id:?}")))?;
+                Ok((id, status_from_row(row)?))
+            })
+            .collect()
+    }
+}
+
+/// Reads the first five columns of a `link_status` row.
+fn status_from_row(row: &AnyRow) -> StoreResult<LinkStatus> {
+    Ok(LinkStatus {
+        checked_at: row.try_get(0).map_err(store_error)?,
+        working: row.try_get::<i64, _>(1).map_err(store_error)? != 0,
+        error_category: row.try_get(2).map_err(store_error)?,
+        error_type: row.try_get(3).map_err(store_error)?,
+        details: row.try_get(4).map_err(store_error)?,
+    })
 }

@@ -742,7 +742,8 @@ async fn the_last_status_of_a_link_replaces_the_one_before() {
             details: None,
         };
         db.put_status(&wiki.id, &fine).await.unwrap();
-        assert_eq!(db.status(&wiki.id).await.unwrap(), Some(fine));
+        assert_eq!(db.status(&wiki.id).await.unwrap(), Some(fine.clone()));
+        assert_eq!(db.statuses().await.unwrap(), vec![(wiki.id.clone(), fine)]);
         db.delete_link(&wiki.id).await.unwrap();
         assert_eq!(db.status(&wiki.id).await.unwrap(), None);
     }

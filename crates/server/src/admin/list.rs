@@ -2,7 +2,7 @@
 //! the actions on each, and the wizard's first question at the top.
 
 use applinks_core::link::ApplicationLink;
-use applinks_core::store::LinkStore;
+use applinks_core::store::{LinkStore, StatusStore};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -34,6 +34,8 @@ struct LinkRow {
     is_primary: bool,
     pending: Option<String>,
     authentication: &'static str,
+    /// The last background check: `None` before the first, else its error type when broken.
+    status: Option<Result<(), String>>,
 }
 
 impl From<&ApplicationLink> for LinkRow {
@@ -47,6 +49,7 @@ impl From<&ApplicationLink> for LinkRow {
             is_primary: link.is_primary,
             pending: link.pending.clone(),
             authentication: link.outgoing.label(),
+            status: None,
         }
     }
 }
@@ -66,11 +69,35 @@ pub(crate) async fn page(
         Ok(links) => links,
         Err(error) => return ApiError::from(error).into_response(),
     };
+    let mut statuses: std::collections::HashMap<_, _> = match state.database().statuses().await {
+        Ok(statuses) => statuses.into_iter().collect(),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let rows = links
+        .iter()
+        .map(|link| {
+            let status = statuses.remove(&link.id).map(|status| {
+                if status.working {
+                    Ok(())
+                } else {
+                    Err(status
+                        .error_type
+                        .unwrap_or_else(|| "UNKNOWN".into())
+                        .replace('_', " ")
+                        .to_lowercase())
+                }
+            });
+            LinkRow {
+                status,
+                ..LinkRow::from(link)
+            }
+        })
+        .collect();
     let page = ListPage {
         app_name: &state.config().name,
         display_name: admin.display_name(),
         csrf_token: &admin.session.csrf_token,
-        links: links.iter().map(LinkRow::from).collect(),
+        links: rows,
         done: query.done.as_deref().and_then(done_message),
     };
     render(StatusCode::OK, &page)
