@@ -291,3 +291,57 @@ pub trait StatusStore {
         &self,
     ) -> impl Future<Output = StoreResult<Vec<(ApplicationId, LinkStatus)>>> + Send;
 }
+
+/// Access tokens this application holds at remote applications for its users, and the login
+/// dances in progress that will yield them.
+pub trait ConsumerTokenStore {
+    /// Stores the access token of `token.username` for `token.link_id`, replacing any previous
+    /// one.
+    fn put_held_token(
+        &self,
+        token: &crate::held_token::HeldToken,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The access token a user holds for a link.
+    fn held_token(
+        &self,
+        link_id: &ApplicationId,
+        username: &Username,
+    ) -> impl Future<Output = StoreResult<Option<crate::held_token::HeldToken>>> + Send;
+
+    /// Every access token a user holds, by link id.
+    fn user_held_tokens(
+        &self,
+        username: &Username,
+    ) -> impl Future<Output = StoreResult<Vec<crate::held_token::HeldToken>>> + Send;
+
+    /// Drops the access token a user holds for a link; `false` when there was none.
+    fn delete_held_token(
+        &self,
+        link_id: &ApplicationId,
+        username: &Username,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Remembers a dance in progress, replacing the user's earlier unfinished dance for the
+    /// same link (so that abandoned dances do not pile up).
+    fn start_dance(
+        &self,
+        dance: &crate::held_token::PendingDance,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Deletes and returns the dance of `username` for `link_id` whose request token has
+    /// `token_digest`, exactly once: of two concurrent callers, one gets it and the other
+    /// `None`. Another user's dance is never returned, nor deleted.
+    fn take_dance(
+        &self,
+        token_digest: &str,
+        link_id: &ApplicationId,
+        username: &Username,
+    ) -> impl Future<Output = StoreResult<Option<crate::held_token::PendingDance>>> + Send;
+
+    /// Deletes dances started before `before`; returns how many.
+    fn delete_stale_dances(
+        &self,
+        before: UnixTime,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+}

@@ -16,9 +16,11 @@ mod caller;
 mod config;
 mod consumers;
 mod csrf;
+mod dance;
 mod error;
 mod health;
 mod identity;
+mod linked_apps;
 mod links;
 mod manifest;
 mod myself;
@@ -38,6 +40,7 @@ mod wizard;
 
 pub use config::{DEFAULT_STATUS_INTERVAL_SECS, DEFAULT_TIMESTAMP_WINDOW_SECS, ServerConfig};
 pub use identity::{Bootstrap, BootstrapError, Identity, bootstrap};
+pub use remote::{ActingError, RemoteError, request_as_user};
 pub use secrets::{SecretKey, SecretKeyError};
 pub use state::{AppState, OsEntropy};
 
@@ -60,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         .merge(access_tokens::api_routes())
         .merge(wizard::routes())
         .merge(proxy::routes())
+        .merge(linked_apps::api_routes())
         .merge(audit::api_routes())
         .merge(providers::routes())
         .merge(status::routes())
@@ -71,6 +75,8 @@ pub fn app(state: AppState) -> Router {
         .merge(protected)
         .merge(manifest::routes())
         .merge(provider::routes())
+        .merge(dance::routes())
+        .merge(linked_apps::page_routes())
         .merge(account::routes())
         .merge(admin::routes())
         .merge(access_tokens::page_routes())

@@ -3,21 +3,24 @@
 //!
 //! The request goes to the link's rpc URL only: `path` must be a path on that application (no
 //! scheme, host, `..` segment or backslash), and the answer passes through the guarded client's
-//! time and size limits. It is signed with 2-legged OAuth, with impersonation when the link
-//! allows it.
+//! time and size limits. It is sent with the link's outgoing authentication
+//! ([`remote::request_as_user`]); when the user must first allow 3-legged access, the answer is
+//! a 401 with `WWW-Authenticate: OAuth realm="<the remote's display URL>"` and a JSON body whose
+//! `authorisationUri` starts the login dance (SPEC §4).
 
-use applinks_core::link::ApplicationId;
+use applinks_core::link::{ApplicationId, ApplicationLink};
 use applinks_core::store::LinkStore;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::remote;
+use crate::remote::{self, ActingError};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -50,14 +53,22 @@ async fn proxy(
         .ok_or(ApiError::NotFound)?;
     let path = confined_path(query.path.as_deref().unwrap_or_default())?;
 
-    let answer = remote::signed_request(
+    let answered = remote::request_as_user(
         &state,
         &link,
+        &caller.user.username,
         Method::GET,
         path,
-        Some(&caller.user.username),
+        None,
     )
-    .await?;
+    .await;
+    let answer = match answered {
+        Ok(answer) => answer,
+        Err(ActingError::AuthorisationRequired { authorise_url }) => {
+            return Ok(authorisation_required(&link, &authorise_url));
+        }
+        Err(other) => return Err(other.into()),
+    };
     let status = StatusCode::from_u16(answer.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let content_type = answer
         .headers
@@ -73,6 +84,27 @@ async fn proxy(
         answer.body,
     )
         .into_response())
+}
+
+/// The answer when the user must first allow access: the remote's realm in the challenge, and
+/// where to start the dance in the body, as the reference products' proxy answers.
+fn authorisation_required(link: &ApplicationLink, authorise_url: &str) -> Response {
+    let realm = link.display_url.replace(['"', '\\'], "");
+    let challenge = HeaderValue::from_str(&format!("OAuth realm=\"{realm}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("OAuth"));
+    let body = json!({
+        "authorisationUri": authorise_url,
+        "message": format!("Allow access to {} first, at authorisationUri.", link.name),
+    });
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (header::WWW_AUTHENTICATE, challenge),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        Json(body),
+    )
+        .into_response()
 }
 
 /// Keeps `path` to a path on the linked application: absolute, without a scheme, authority,

@@ -1,11 +1,18 @@
 //! Calls this server makes to a linked application, all through the guarded outgoing client:
 //! as the remote administrator while linking (HTTP Basic with the credentials the wizard asked
-//! for), and as a user across an established link (OAuth 1.0a, signed with our key).
+//! for), and as a user across an established link (OAuth 1.0a, signed with our key):
+//! [`request_as_user`] is the request API the proxy and an embedding application use.
+
+use std::collections::BTreeMap;
 
 use applinks_core::consumer::ConsumerInfo;
-use applinks_core::link::{ApplicationLink, OAuthLevels};
+use applinks_core::link::{ApplicationId, ApplicationLink, OAuthLevels};
+use applinks_core::manifest::AuthenticationProvider;
+use applinks_core::store::{ConsumerTokenStore, ProviderStore, StoreError};
 use applinks_core::user::Username;
-use applinks_oauth1::{ClientRequest, SigningKey, generate_nonce, percent_encode};
+use applinks_oauth1::{
+    ClientRequest, Problem, ProblemReport, Secret, SigningKey, generate_nonce, percent_encode,
+};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use base64::Engine as _;
 use bytes::Bytes;
@@ -18,7 +25,7 @@ use crate::state::AppState;
 
 /// Why a call to the remote application failed, in words an administrator can act on.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum RemoteError {
+pub enum RemoteError {
     /// The remote could not be reached (or the deny-list refused it).
     #[error("{0}")]
     Unreachable(#[from] OutboundError),
@@ -224,6 +231,201 @@ pub(crate) async fn fetch_consumer_info(
     })
 }
 
+/// Why [`request_as_user`] has no answer from the remote application.
+#[derive(Debug, thiserror::Error)]
+pub enum ActingError {
+    /// The link uses 3-legged OAuth and the user has not allowed us to act as them over there
+    /// yet, or the remote no longer accepts the token they allowed: send them to
+    /// `authorise_url`, our login-dance endpoint for the link, which brings them back after.
+    #[error("the user must first allow access to the linked application")]
+    AuthorisationRequired {
+        /// Our `…/login-dance/authorize` URL for the link, absolute, with the return path.
+        authorise_url: String,
+    },
+    /// The link has no outgoing OAuth enabled.
+    #[error("the link has no outgoing authentication")]
+    NotConfigured,
+    /// The remote could not be asked, or its answer was unusable.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// Our database failed.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+impl From<ActingError> for ApiError {
+    fn from(error: ActingError) -> Self {
+        match error {
+            ActingError::Remote(error) => error.into(),
+            ActingError::Storage(error) => error.into(),
+            ActingError::NotConfigured => ApiError::Conflict(vec![
+                "the link has no outgoing authentication enabled".into(),
+            ]),
+            // Callers that can send a person through the dance answer this themselves.
+            ActingError::AuthorisationRequired { .. } => ApiError::Unauthenticated,
+        }
+    }
+}
+
+/// Sends a request to the application behind `link` as our user `user`, with the link's
+/// outgoing authentication (SPEC §5.4), and returns the remote's answer, whatever its status:
+///
+/// - 2-legged OAuth with impersonation (`xoauth_requestor_id`) when the link allows it;
+/// - otherwise 3-legged OAuth with the access token the user allowed, when the link uses it;
+///   without a token, or when the remote refuses the token as expired, rejected or revoked
+///   (the token is then dropped), [`ActingError::AuthorisationRequired`] names the URL that
+///   takes the user through the dance and back to `return_to`, a path on this server;
+/// - otherwise plain 2-legged OAuth.
+///
+/// `path_and_query` is joined under the link's rpc URL and may not name OAuth parameters. The
+/// request goes through the guarded outgoing client, with its time and size limits.
+///
+/// # Example
+///
+/// An embedding application reading who its user is in the linked application:
+///
+/// ```
+/// use applinks_core::link::ApplicationLink;
+/// use applinks_core::user::Username;
+/// use applinks_server::{ActingError, AppState, request_as_user};
+/// use axum::http::Method;
+///
+/// /// The user's name over there, or where to send them to allow access first.
+/// async fn remote_name(
+///     state: &AppState,
+///     link: &ApplicationLink,
+///     user: &Username,
+/// ) -> Result<Result<String, String>, ActingError> {
+///     let path = "/rest/api/1.0/myself";
+///     match request_as_user(state, link, user, Method::GET, path, Some("/dashboard")).await {
+///         Ok(answer) => {
+///             let me: serde_json::Value =
+///                 serde_json::from_slice(&answer.body).unwrap_or_default();
+///             Ok(Ok(me["name"].as_str().unwrap_or_default().to_owned()))
+///         }
+///         Err(ActingError::AuthorisationRequired { authorise_url }) => Ok(Err(authorise_url)),
+///         Err(other) => Err(other),
+///     }
+/// }
+/// ```
+pub async fn request_as_user(
+    state: &AppState,
+    link: &ApplicationLink,
+    user: &Username,
+    method: Method,
+    path_and_query: &str,
+    return_to: Option<&str>,
+) -> Result<Response, ActingError> {
+    let levels = link.outgoing;
+    if levels.two_lo_impersonation_enabled || (!levels.enabled && levels.two_lo_enabled) {
+        return Ok(signed_request(state, link, method, path_and_query, Some(user)).await?);
+    }
+    if !levels.enabled {
+        return Err(ActingError::NotConfigured);
+    }
+
+    let required = || ActingError::AuthorisationRequired {
+        authorise_url: authorise_url(state, &link.id, return_to),
+    };
+    let Some(held) = state.database().held_token(&link.id, user).await? else {
+        return Err(required());
+    };
+    let Some(token) = state.unseal(HELD_TOKEN, &held.token) else {
+        // Sealed under another secret key: useless, so the user is asked again.
+        state.database().delete_held_token(&link.id, user).await?;
+        return Err(required());
+    };
+    let url = resource_url(link, path_and_query)?;
+    let consumer_key = outgoing_consumer_key(state, link).await?;
+    let call = OAuthCall {
+        method,
+        url: &url,
+        consumer_key: &consumer_key,
+        token: Some(token.expose()),
+        callback: None,
+        verifier: None,
+    };
+    let answer = send_oauth(state, "the signed request", call).await?;
+    if token_refused(&answer) {
+        state.database().delete_held_token(&link.id, user).await?;
+        tracing::info!(link = %link.id, username = %user, "the linked application refused a held token; dropped it");
+        return Err(required());
+    }
+    Ok(answer)
+}
+
+/// The purpose held tokens' values, secrets and session handles are sealed under.
+pub(crate) const HELD_TOKEN: &str = "held_token";
+
+/// Our login-dance URL for `link_id`, absolute, bringing the user back to `return_to`.
+pub(crate) fn authorise_url(
+    state: &AppState,
+    link_id: &ApplicationId,
+    return_to: Option<&str>,
+) -> String {
+    let mut url = format!(
+        "{}{DANCE_AUTHORIZE}?applicationLinkID={}",
+        state.config().base_url_str(),
+        percent_encode(link_id.as_str())
+    );
+    if let Some(path) = return_to {
+        url.push_str(&format!("&redirectUrl={}", percent_encode(path)));
+    }
+    url
+}
+
+/// The path of our login-dance start.
+pub(crate) const DANCE_AUTHORIZE: &str = "/plugins/servlet/applinks/oauth/login-dance/authorize";
+
+/// Whether a remote's answer refuses the access token itself (rather than, say, the user's
+/// permissions): a 401 whose `oauth_problem`, in the challenge or the body, says the token is
+/// expired, rejected or revoked.
+fn token_refused(answer: &Response) -> bool {
+    if answer.status != StatusCode::UNAUTHORIZED {
+        return false;
+    }
+    let from_header = answer
+        .headers
+        .get_all(header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(ProblemReport::from_www_authenticate);
+    let report = from_header
+        .or_else(|| ProblemReport::from_form_body(std::str::from_utf8(&answer.body).ok()?));
+    report.is_some_and(|report| {
+        matches!(
+            report.problem(),
+            Problem::TokenExpired | Problem::TokenRejected | Problem::TokenRevoked
+        )
+    })
+}
+
+/// The consumer key we sign with for `link`: the one an administrator configured for a
+/// generic application (`consumerKey.outbound`), else our own.
+pub(crate) async fn outgoing_consumer_key(
+    state: &AppState,
+    link: &ApplicationLink,
+) -> Result<String, StoreError> {
+    let configured = oauth_provider_config(state, link)
+        .await?
+        .and_then(|mut config| config.remove("consumerKey.outbound"))
+        .filter(|key| !key.is_empty());
+    Ok(configured.unwrap_or_else(|| state.identity().consumer_key().to_owned()))
+}
+
+/// The link's hand-made 3-legged OAuth configuration (`OAuthAuthenticationProvider`), if any.
+pub(crate) async fn oauth_provider_config(
+    state: &AppState,
+    link: &ApplicationLink,
+) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+    let wanted = AuthenticationProvider::OAuth.short_name();
+    let providers = state.database().providers(&link.id).await?;
+    Ok(providers
+        .into_iter()
+        .find(|(provider, _)| provider == wanted)
+        .and_then(|(_, config)| serde_json::from_str(&config).ok()))
+}
+
 /// Sends a request across `link` as `user`, signed with our key: 2-legged with impersonation
 /// when the link's outgoing levels allow it, plain 2-legged otherwise.
 pub(crate) async fn signed_request(
@@ -233,6 +435,30 @@ pub(crate) async fn signed_request(
     path_and_query: &str,
     user: Option<&Username>,
 ) -> Result<Response, RemoteError> {
+    let mut url = resource_url(link, path_and_query)?;
+    if let Some(user) = user.filter(|_| link.outgoing.two_lo_impersonation_enabled) {
+        let query = match url.query() {
+            Some(query) if !query.is_empty() => format!(
+                "{query}&xoauth_requestor_id={}",
+                percent_encode(user.as_str())
+            ),
+            _ => format!("xoauth_requestor_id={}", percent_encode(user.as_str())),
+        };
+        url.set_query(Some(&query));
+    }
+    let call = OAuthCall {
+        method,
+        url: &url,
+        consumer_key: state.identity().consumer_key(),
+        token: Some(""),
+        callback: None,
+        verifier: None,
+    };
+    send_oauth(state, "the signed request", call).await
+}
+
+/// `path_and_query` under the link's rpc URL, refused when it names protocol parameters.
+fn resource_url(link: &ApplicationLink, path_and_query: &str) -> Result<Url, RemoteError> {
     let step = "the signed request";
     if names_protocol_parameters(path_and_query) {
         return Err(RemoteError::Unusable {
@@ -244,29 +470,44 @@ pub(crate) async fn signed_request(
         step,
         reason: "bad URL".into(),
     })?;
-    let mut url = join(&base, path_and_query);
-    if let Some(user) = user.filter(|_| link.outgoing.two_lo_impersonation_enabled) {
-        let query = match url.query() {
-            Some(query) if !query.is_empty() => format!(
-                "{query}&xoauth_requestor_id={}",
-                percent_encode(user.as_str())
-            ),
-            _ => format!("xoauth_requestor_id={}", percent_encode(user.as_str())),
-        };
-        url.set_query(Some(&query));
-    }
+    Ok(join(&base, path_and_query))
+}
+
+/// An OAuth request we sign with our RSA key (RSA-SHA1, as between the reference products).
+pub(crate) struct OAuthCall<'a> {
+    /// The method.
+    pub(crate) method: Method,
+    /// The whole URL, query included.
+    pub(crate) url: &'a Url,
+    /// The consumer key we present.
+    pub(crate) consumer_key: &'a str,
+    /// `oauth_token`: empty for 2-legged requests, absent when asking for a request token.
+    pub(crate) token: Option<&'a str>,
+    /// `oauth_callback`, when asking for a request token.
+    pub(crate) callback: Option<&'a str>,
+    /// `oauth_verifier`, when exchanging a request token.
+    pub(crate) verifier: Option<&'a Secret>,
+}
+
+/// Signs `call` and sends it, with no body, through the guarded client.
+pub(crate) async fn send_oauth(
+    state: &AppState,
+    step: &'static str,
+    call: OAuthCall<'_>,
+) -> Result<Response, RemoteError> {
     let timestamp = u64::try_from(state.now()).unwrap_or_default();
-    let identity = state.identity();
     let authorization = ClientRequest {
-        method: method.as_str(),
-        url: url.as_str(),
-        consumer_key: identity.consumer_key(),
-        token: Some(""),
+        method: call.method.as_str(),
+        url: call.url.as_str(),
+        consumer_key: call.consumer_key,
+        token: call.token,
         timestamp,
         nonce: &generate_nonce(),
+        callback: call.callback,
+        verifier: call.verifier,
         ..ClientRequest::default()
     }
-    .authorization_header(&SigningKey::RsaSha1(identity.private_key()))
+    .authorization_header(&SigningKey::RsaSha1(state.identity().private_key()))
     .map_err(|error| RemoteError::Unusable {
         step,
         reason: error.to_string(),
@@ -281,8 +522,8 @@ pub(crate) async fn signed_request(
     Ok(state
         .outbound()
         .send(
-            method,
-            &url,
+            call.method,
+            call.url,
             headers,
             Bytes::new(),
             &RequestOptions::default(),
@@ -301,7 +542,7 @@ pub(crate) fn names_protocol_parameters(path_and_query: &str) -> bool {
 }
 
 /// `base` with `path_and_query` appended under its path.
-fn join(base: &Url, path_and_query: &str) -> Url {
+pub(crate) fn join(base: &Url, path_and_query: &str) -> Url {
     let mut joined = base.clone();
     let (path, query) = path_and_query
         .split_once('?')
@@ -312,7 +553,7 @@ fn join(base: &Url, path_and_query: &str) -> Url {
     joined
 }
 
-fn refused(step: &'static str, status: StatusCode, answer: &Response) -> RemoteError {
+pub(crate) fn refused(step: &'static str, status: StatusCode, answer: &Response) -> RemoteError {
     let body: String = String::from_utf8_lossy(&answer.body)
         .chars()
         .take(200)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use applinks_core::clock::{Clock, Entropy};
 use applinks_core::consumer::Sealed;
 use applinks_core::nonce::{MemoryNonces, NonceStore, NonceVerdict};
-use applinks_core::store::{LeaseStore, SessionStore, StoreResult, TokenStore};
+use applinks_core::store::{ConsumerTokenStore, LeaseStore, SessionStore, StoreResult, TokenStore};
 use applinks_oauth1::{PublicKey, Secret};
 use applinks_store::{Backend, Database};
 
@@ -213,6 +213,13 @@ impl AppState {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "removed expired sessions"),
                 Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+            }
+            // A dance not finished within the request-token lifetime cannot finish any more.
+            let stale = now - self.config().token_lifetimes.request;
+            match self.database().delete_stale_dances(stale).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::debug!(removed, "removed unfinished OAuth dances"),
+                Err(error) => tracing::warn!(%error, "could not remove unfinished OAuth dances"),
             }
             match self.database().delete_expired_tokens(now).await {
                 Ok(0) => {}

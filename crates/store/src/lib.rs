@@ -9,6 +9,7 @@
 mod audit;
 mod consumers;
 mod database;
+mod held_tokens;
 mod links;
 mod migrate;
 mod nonces;

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "link_status",
         include_str!("../migrations/0007_link_status.sql"),
     ),
+    (
+        8,
+        "consumer_tokens",
+        include_str!("../migrations/0008_consumer_tokens.sql"),
+    ),
 ];
 
 /// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in

@@ -748,3 +748,96 @@ async fn the_last_status_of_a_link_replaces_the_one_before() {
         assert_eq!(db.status(&wiki.id).await.unwrap(), None);
     }
 }
+
+#[tokio::test]
+async fn held_tokens_are_kept_per_link_and_user_and_go_with_the_link() {
+    use applinks_core::held_token::HeldToken;
+    use applinks_core::store::ConsumerTokenStore;
+    for db in backends().await {
+        db.create_user(&user("alice", false)).await.unwrap();
+        db.create_user(&user("bob", false)).await.unwrap();
+        let (jira, wiki) = (link("jira-1", "jira"), link("wiki-1", "confluence"));
+        db.put_link(&jira).await.unwrap();
+        db.put_link(&wiki).await.unwrap();
+        let alice = Username::parse("alice").unwrap();
+        let bob = Username::parse("bob").unwrap();
+        let held = |link: &ApplicationLink, username: &Username, value: &str| HeldToken {
+            link_id: link.id.clone(),
+            username: username.clone(),
+            token: Sealed(format!("token-{value}")),
+            secret: Sealed(format!("secret-{value}")),
+            session_handle: Some(Sealed(format!("handle-{value}"))),
+            created_at: 100,
+        };
+
+        assert_eq!(db.held_token(&jira.id, &alice).await.unwrap(), None);
+        db.put_held_token(&held(&jira, &alice, "1")).await.unwrap();
+        db.put_held_token(&held(&jira, &alice, "2")).await.unwrap();
+        db.put_held_token(&held(&wiki, &alice, "3")).await.unwrap();
+        db.put_held_token(&held(&jira, &bob, "4")).await.unwrap();
+        assert_eq!(
+            db.held_token(&jira.id, &alice).await.unwrap(),
+            Some(held(&jira, &alice, "2")),
+            "a new token replaces the old one"
+        );
+        let alices = db.user_held_tokens(&alice).await.unwrap();
+        assert_eq!(alices, [held(&jira, &alice, "2"), held(&wiki, &alice, "3")]);
+
+        assert!(db.delete_held_token(&jira.id, &alice).await.unwrap());
+        assert!(!db.delete_held_token(&jira.id, &alice).await.unwrap());
+        assert_eq!(
+            db.held_token(&jira.id, &bob).await.unwrap(),
+            Some(held(&jira, &bob, "4")),
+            "another user's token stays"
+        );
+        db.delete_link(&wiki.id).await.unwrap();
+        assert_eq!(db.user_held_tokens(&alice).await.unwrap(), []);
+    }
+}
+
+#[tokio::test]
+async fn a_dance_is_finished_once_and_only_by_its_user() {
+    use applinks_core::held_token::PendingDance;
+    use applinks_core::store::ConsumerTokenStore;
+    for db in backends().await {
+        db.create_user(&user("alice", false)).await.unwrap();
+        db.create_user(&user("bob", false)).await.unwrap();
+        let jira = link("jira-1", "jira");
+        db.put_link(&jira).await.unwrap();
+        let alice = Username::parse("alice").unwrap();
+        let bob = Username::parse("bob").unwrap();
+        let dance = |digest: &str, username: &Username, started_at: i64| PendingDance {
+            token_digest: digest.into(),
+            link_id: jira.id.clone(),
+            username: username.clone(),
+            secret: Sealed(format!("secret-{digest}")),
+            return_to: Some("/back".into()),
+            started_at,
+        };
+
+        db.start_dance(&dance("d1", &alice, 100)).await.unwrap();
+        db.start_dance(&dance("d2", &alice, 110)).await.unwrap();
+        db.start_dance(&dance("d3", &bob, 120)).await.unwrap();
+        assert_eq!(
+            db.take_dance("d1", &jira.id, &alice).await.unwrap(),
+            None,
+            "a new dance replaces the user's unfinished one"
+        );
+        assert_eq!(
+            db.take_dance("d2", &jira.id, &bob).await.unwrap(),
+            None,
+            "another user cannot finish it"
+        );
+        let other = ApplicationId::parse("wiki-1").unwrap();
+        assert_eq!(db.take_dance("d2", &other, &alice).await.unwrap(), None);
+        assert_eq!(
+            db.take_dance("d2", &jira.id, &alice).await.unwrap(),
+            Some(dance("d2", &alice, 110))
+        );
+        assert_eq!(db.take_dance("d2", &jira.id, &alice).await.unwrap(), None);
+
+        assert_eq!(db.delete_stale_dances(120).await.unwrap(), 0);
+        assert_eq!(db.delete_stale_dances(121).await.unwrap(), 1);
+        assert_eq!(db.take_dance("d3", &jira.id, &bob).await.unwrap(), None);
+    }
+}

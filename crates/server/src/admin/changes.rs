@@ -289,10 +289,12 @@ pub(crate) async fn edit(
     if let Err(error) = state.database().put_link(&updated).await {
         return ApiError::from(error).into_response();
     }
-    if let Some(incoming) = form.incoming.as_deref() {
-        if let Err(response) = set_incoming(&state, &admin, &link, incoming).await {
-            return *response;
-        }
+    let incoming = form.incoming.as_deref();
+    if let Some(Err(response)) = match incoming {
+        Some(incoming) => Some(set_incoming(&state, &admin, &link, incoming).await),
+        None => None,
+    } {
+        return *response;
     }
     tracing::info!(
         link = %link.id,

@@ -1,0 +1,365 @@
+//! The 3-legged OAuth login dance between two real `applinks serve` processes, driven the way a
+//! browser drives it: a cookie jar per server, redirects followed by hand, the approval form
+//! posted with its CSRF token. A user without a token is asked to authorise, allows access once,
+//! and is asked again after revoking it on either side.
+
+mod support;
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use support::{ADMIN_PASSWORD, Answer, Server, add_user, basic, data_dir, password_of, request};
+
+/// A server whose outgoing client may reach loopback, where its peer lives in these tests.
+fn peer(name: &str) -> (Server, std::path::PathBuf) {
+    let dir = data_dir(name);
+    let server = Server::start_with(
+        &dir,
+        &["--outbound-allow", "127.0.0.0/8", "--name", name],
+        &[("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)],
+    );
+    (server, dir)
+}
+
+fn server_id(server: &Server) -> String {
+    let manifest = server
+        .get(
+            "/rest/applinks/1.0/manifest",
+            &[("Accept", "application/json")],
+        )
+        .unwrap();
+    manifest.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// A 2-way link from `a` to `b` with plain OAuth (3-legged and 2-legged, no impersonation).
+fn link_with_plain_oauth(a: &Server, b: &Server) {
+    let body = json!({
+        "applicationLink": {"displayUrl": b.base_url()},
+        "username": "admin",
+        "password": ADMIN_PASSWORD,
+        "createTwoWayLink": true,
+        "configFormValues": {"shareUserbase": false, "trustEachOther": false},
+    });
+    let created = a.admin_json(
+        "POST",
+        "/rest/applinks/1.0/applicationlinkForm/createAppLink",
+        &body,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["authenticationLevel"], "OAuth");
+}
+
+/// A browser: one cookie jar per server (servers on loopback differ by port only), requests by
+/// absolute URL, redirects followed by hand.
+#[derive(Default)]
+struct Browser {
+    jars: HashMap<u16, HashMap<String, String>>,
+}
+
+impl Browser {
+    fn send(&mut self, method: &str, url: &str, body: &str) -> Answer {
+        let (port, path) = split_url(url);
+        let cookies = self
+            .jars
+            .get(&port)
+            .map(|jar| {
+                jar.iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        let mut headers = vec![("Cookie", cookies.as_str())];
+        if method == "POST" {
+            headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+        }
+        let answer = request(port, method, &path, &headers, body)
+            .unwrap_or_else(|| panic!("{method} {url}: no answer"));
+        for (name, value) in &answer.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap_or_default();
+                if let Some((name, value)) = pair.split_once('=') {
+                    let jar = self.jars.entry(port).or_default();
+                    jar.insert(name.trim().to_owned(), value.trim().to_owned());
+                }
+            }
+        }
+        answer
+    }
+
+    /// Requests `url` and follows redirects; returns the last answer and the URL it came from.
+    fn follow(&mut self, method: &str, url: &str, body: &str) -> (Answer, String) {
+        let mut answer = self.send(method, url, body);
+        let mut here = url.to_owned();
+        for _ in 0..10 {
+            if !(300..400).contains(&answer.status) {
+                return (answer, here);
+            }
+            here = resolve(&here, answer.header("location"));
+            answer = self.send("GET", &here, "");
+        }
+        panic!("too many redirects, last at {here}");
+    }
+
+    fn sign_in(&mut self, server: &Server, username: &str) {
+        let body = format!(
+            "username={username}&password={}&next=%2F",
+            form(&password_of(username))
+        );
+        let answer = self.send("POST", &format!("{}/login", server.base_url()), &body);
+        assert_eq!(answer.status, 303, "signing in on {}", server.base_url());
+    }
+
+    /// `GET …/myself` of `app_id` through `via`'s proxy.
+    fn myself_through(&mut self, via: &Server, app_id: &str) -> Answer {
+        let url = format!(
+            "{}/plugins/servlet/applinks/proxy?appId={app_id}&path=%2Frest%2Fapi%2F1.0%2Fmyself",
+            via.base_url()
+        );
+        self.send("GET", &url, "")
+    }
+
+    /// Follows an authorisation URI to the remote's approval page and answers it with
+    /// `decision`; returns where the browser ends up.
+    fn authorise(&mut self, authorisation_uri: &str, decision: &str) -> (Answer, String) {
+        let (approval, at) = self.follow("GET", authorisation_uri, "");
+        assert_eq!(approval.status, 200, "the approval page: {}", approval.body);
+        assert!(
+            at.contains("/plugins/servlet/oauth/authorize?oauth_token="),
+            "{at}"
+        );
+        let body = format!(
+            "oauth_token={}&csrf_token={}&decision={decision}",
+            form(&hidden(&approval.body, "oauth_token")),
+            form(&hidden(&approval.body, "csrf_token")),
+        );
+        let (port, _) = split_url(&at);
+        let action = format!("http://127.0.0.1:{port}/plugins/servlet/oauth/authorize");
+        self.follow("POST", &action, &body)
+    }
+}
+
+/// The port and path-and-query of a loopback URL.
+fn split_url(url: &str) -> (u16, String) {
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("not a loopback URL: {url}"));
+    let (port, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    (port.parse().unwrap(), path.to_owned())
+}
+
+/// A redirect's `Location`, absolute or relative to `from`.
+fn resolve(from: &str, location: &str) -> String {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        location.to_owned()
+    } else {
+        let (port, _) = split_url(from);
+        format!("http://127.0.0.1:{port}{location}")
+    }
+}
+
+fn form(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The value of the hidden input `name` of a page (values are HTML-escaped; these are
+/// URL-safe base64 and need no unescaping).
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Asserts the proxy's "authorise first" answer and returns its authorisation URI.
+fn authorisation_required(answer: &Answer, remote: &Server, via: &Server) -> String {
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert_eq!(
+        answer.header("www-authenticate"),
+        format!("OAuth realm=\"{}\"", remote.base_url())
+    );
+    let uri = answer.json()["authorisationUri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        uri.starts_with(&format!(
+            "{}/plugins/servlet/applinks/oauth/login-dance/authorize?applicationLinkID=",
+            via.base_url()
+        )),
+        "{uri}"
+    );
+    uri
+}
+
+/// `alice`'s authorised links on `server`, through REST with Basic credentials.
+fn authorised_links(server: &Server) -> Value {
+    let authorization = basic("alice", &password_of("alice"));
+    let answer = request(
+        server.port,
+        "GET",
+        "/rest/applinks/1.0/authorised-links",
+        &[("Authorization", &authorization)],
+        "",
+    )
+    .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json()
+}
+
+#[test]
+fn the_login_dance_grants_access_until_the_token_is_revoked_on_either_side() {
+    let (a, a_dir) = peer("dance-a");
+    let (b, b_dir) = peer("dance-b");
+    for dir in [&a_dir, &b_dir] {
+        add_user(dir, "alice");
+    }
+    link_with_plain_oauth(&a, &b);
+    let b_id = server_id(&b);
+    let mut browser = Browser::default();
+    browser.sign_in(&a, "alice");
+    browser.sign_in(&b, "alice");
+
+    // No token yet: the proxy asks alice to authorise.
+    let uri = authorisation_required(&browser.myself_through(&a, &b_id), &b, &a);
+    let (done, at) = browser.authorise(&uri, "allow");
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        at.starts_with(&format!(
+            "{}/plugins/servlet/applinks/oauth/login-dance/access?",
+            a.base_url()
+        )),
+        "{at}"
+    );
+    assert!(done.body.contains("Access granted"), "{}", done.body);
+    let there = browser.myself_through(&a, &b_id);
+    assert_eq!(there.status, 200, "{}", there.body);
+    assert_eq!(there.json()["name"], "alice");
+    assert_eq!(authorised_links(&a)[0]["id"], b_id);
+
+    // The callback works once.
+    let (replayed, _) = browser.follow("GET", &at, "");
+    assert_eq!(replayed.status, 400, "{}", replayed.body);
+
+    // Alice revokes the grant on B: A's next request drops its token and asks again.
+    let alice = basic("alice", &password_of("alice"));
+    let grants = request(
+        b.port,
+        "GET",
+        "/rest/applinks-oauth/1.0/accesstokens",
+        &[("Authorization", &alice)],
+        "",
+    )
+    .unwrap();
+    let grant = grants.json()[0]["id"].as_str().unwrap().to_owned();
+    let revoked = request(
+        b.port,
+        "DELETE",
+        &format!("/rest/applinks-oauth/1.0/accesstokens/{grant}"),
+        &[("Authorization", &alice), ("X-Atlassian-Token", "no-check")],
+        "",
+    )
+    .unwrap();
+    assert_eq!(revoked.status, 204, "{}", revoked.body);
+    let uri = authorisation_required(&browser.myself_through(&a, &b_id), &b, &a);
+    assert_eq!(
+        authorised_links(&a),
+        json!([]),
+        "the refused token is dropped"
+    );
+
+    // A second dance brings alice back to the page she names.
+    let back = "/plugins/servlet/oauth/users/access-tokens";
+    let (done, at) = browser.authorise(&format!("{uri}&redirectUrl={}", form(back)), "allow");
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(at, format!("{}{back}", a.base_url()));
+    assert_eq!(browser.myself_through(&a, &b_id).status, 200);
+
+    // Alice drops the token on A: asked again.
+    let dropped = request(
+        a.port,
+        "DELETE",
+        &format!("/rest/applinks/1.0/authorised-links/{b_id}"),
+        &[("Authorization", &alice), ("X-Atlassian-Token", "no-check")],
+        "",
+    )
+    .unwrap();
+    assert_eq!(dropped.status, 204, "{}", dropped.body);
+    let uri = authorisation_required(&browser.myself_through(&a, &b_id), &b, &a);
+
+    // Denying access ends on a page that says so, and grants nothing.
+    let (denied, _) = browser.authorise(&uri, "deny");
+    assert_eq!(denied.status, 200, "{}", denied.body);
+    assert!(denied.body.contains("not granted"), "{}", denied.body);
+    assert_eq!(browser.myself_through(&a, &b_id).status, 401);
+
+    // The linked-applications page: Authorise leads through the dance and back to the page,
+    // whose Revoke form (with the session's CSRF token) drops the token again.
+    let page_url = format!(
+        "{}/plugins/servlet/applinks/linked-applications",
+        a.base_url()
+    );
+    let page = browser.send("GET", &page_url, "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let start = page
+        .body
+        .split("href=\"")
+        .find(|piece| piece.contains("login-dance/authorize"))
+        .and_then(|piece| piece.split('"').next())
+        .unwrap_or_else(|| panic!("no Authorise link in {}", page.body))
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let (back, at) = browser.authorise(&start, "allow");
+    assert_eq!(at, page_url, "{}", back.body);
+    assert!(back.body.contains(">Revoke</button>"), "{}", back.body);
+    assert_eq!(browser.myself_through(&a, &b_id).status, 200);
+    let body = format!(
+        "link_id={b_id}&csrf_token={}",
+        form(&hidden(&back.body, "csrf_token"))
+    );
+    let (after, _) = browser.follow("POST", &page_url, &body);
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert!(after.body.contains(">Authorise</a>"), "{}", after.body);
+    assert_eq!(browser.myself_through(&a, &b_id).status, 401);
+}
+
+#[test]
+fn the_dance_refuses_foreign_return_urls_and_the_proxy_foreign_paths() {
+    let (a, a_dir) = peer("dance-escape-a");
+    let (b, _) = peer("dance-escape-b");
+    add_user(&a_dir, "alice");
+    link_with_plain_oauth(&a, &b);
+    let b_id = server_id(&b);
+    let mut browser = Browser::default();
+    browser.sign_in(&a, "alice");
+
+    for foreign in ["https://evil.test/", "//evil.test/x"] {
+        let url = format!(
+            "{}/plugins/servlet/applinks/oauth/login-dance/authorize?applicationLinkID={b_id}&redirectUrl={}",
+            a.base_url(),
+            form(foreign)
+        );
+        assert_eq!(browser.send("GET", &url, "").status, 400, "{foreign}");
+    }
+    for escape in [
+        "%2F..%2Fadmin",
+        "http%3A%2F%2Fevil.test%2F",
+        "%2F%252e%252e%2Fx",
+    ] {
+        let url = format!(
+            "{}/plugins/servlet/applinks/proxy?appId={b_id}&path={escape}",
+            a.base_url()
+        );
+        assert_eq!(browser.send("GET", &url, "").status, 400, "{escape}");
+    }
+
+    // Signed-out visitors are sent to sign in first, and brought back.
+    let start =
+        format!("/plugins/servlet/applinks/oauth/login-dance/authorize?applicationLinkID={b_id}");
+    let anonymous = request(a.port, "GET", &start, &[], "").unwrap();
+    assert_eq!(anonymous.status, 303);
+    assert!(anonymous.header("location").starts_with("/login?next="));
+}
