@@ -42,6 +42,9 @@ pub(crate) async fn record(
     before: Option<Value>,
     after: Option<Value>,
 ) {
+    // Every administrative change passes here, so this is also where this node stops trusting
+    // what it cached about consumers; other nodes' caches expire within a second.
+    state.recent().forget_consumers();
     let event = AuditEvent {
         at: state.now(),
         actor: caller.user.username.to_string(),

@@ -29,6 +29,7 @@ pub mod password;
 mod provider;
 mod providers;
 mod proxy;
+mod recent;
 mod remote;
 mod request_id;
 mod secrets;

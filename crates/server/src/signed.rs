@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use applinks_core::consumer::{Acting, Consumer, ConsumerCredential, ConsumerKey};
 use applinks_core::nonce::NonceVerdict;
-use applinks_core::store::{ConsumerStore, TokenStore, UserStore};
+use applinks_core::store::TokenStore;
 use applinks_core::token::{IssuedToken, TokenKind};
 use applinks_core::user::User;
 use applinks_oauth1::{
@@ -137,7 +137,12 @@ async fn verify(
 
     let consumer_key = protocol.consumer_key.as_deref().unwrap_or_default();
     let consumer = match ConsumerKey::parse(consumer_key) {
-        Ok(key) => state.database().consumer(&key).await?,
+        Ok(key) => {
+            state
+                .recent()
+                .consumer(state.database(), &key, state.now())
+                .await?
+        }
         Err(_) => None,
     };
     let Some(consumer) = consumer else {
@@ -329,7 +334,10 @@ async fn act(state: &AppState, parts: &Parts, body: &[u8]) -> Result<OAuthActor,
         Acting::Anonymous => None,
         Acting::User(username) => {
             // An unknown or disabled user is refused, never mapped to anyone else.
-            let user = state.database().user(&username).await?;
+            let user = state
+                .recent()
+                .user(state.database(), &username, state.now())
+                .await?;
             let Some(user) = user.filter(|user| !user.disabled) else {
                 tracing::info!(consumer = %consumer.key, %username, "refused to act as an unknown or disabled user");
                 return Err(refuse(state, Problem::PermissionDenied));

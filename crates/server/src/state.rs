@@ -15,6 +15,7 @@ use applinks_store::{Backend, Database};
 use crate::config::ServerConfig;
 use crate::identity::Identity;
 use crate::outbound::Outbound;
+use crate::recent::Recent;
 use crate::secrets::SecretKey;
 use crate::throttle::Throttle;
 
@@ -33,6 +34,7 @@ struct Inner {
     nonces: Nonces,
     node_id: String,
     public_keys: PublicKeyCache,
+    recent: Recent,
     throttles: Throttles,
 }
 
@@ -80,6 +82,7 @@ impl AppState {
             nonces,
             node_id: uuid::Uuid::new_v4().to_string(),
             public_keys: PublicKeyCache::default(),
+            recent: Recent::default(),
             throttles: Throttles::default(),
         }))
     }
@@ -165,6 +168,11 @@ impl AppState {
                     .await
             }
         }
+    }
+
+    /// Recently read consumers and users, for signed requests.
+    pub(crate) fn recent(&self) -> &Recent {
+        &self.0.recent
     }
 
     pub(crate) fn throttles(&self) -> &Throttles {

@@ -397,6 +397,7 @@ async fn complete(
                 step: "our consumer of the remote",
                 reason: error.to_string(),
             })?;
+        state.recent().forget_consumers();
     }
     if let Some(admin) = admin {
         admin.put_reciprocal_link().await?;

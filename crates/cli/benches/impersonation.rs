@@ -1,0 +1,850 @@
+//! Load generator for SPEC §8: 2-legged OAuth 1.0a requests with impersonation through the
+//! whole server on loopback, beside the raw RSA-SHA1 rates measured in the same run.
+//!
+//! It generates a 2048-bit key, starts the release `applinks` binary on a free loopback port
+//! with a fresh data directory, adds the user `alice`, and configures a link whose incoming
+//! consumer may make 2-legged requests with impersonation. It then signs every request ahead
+//! of time (`GET /rest/api/1.0/myself?xoauth_requestor_id=alice`, an empty `oauth_token` as the
+//! reference products send it, a unique nonce each), so that the load phase only writes bytes
+//! and reads answers. A light client (one thread, a few keep-alive connections, one request in
+//! flight per connection) keeps the server busy until the time or the requests run out.
+//!
+//! It prints the raw single-core rates (RSA-SHA1 verify, collect + verify, sign), the server's
+//! requests per second, errors, latency percentiles, and the server's CPU time during the load
+//! from `/proc/<pid>/stat`, which gives requests per server-CPU-second: the "per core" figure
+//! that SPEC §8 and the issue compare with the verify rate. Figures go in
+//! `docs/performance.md`.
+//!
+//! Not a criterion benchmark (`harness = false`) and Linux only, for `/proc`. Run it with
+//! `cargo bench -p applinks --bench impersonation`. It only talks to 127.0.0.1 and stops by
+//! itself. Knobs, as environment variables:
+//!
+//! - `APPLINKS_BENCH_SECONDS` (default 10): the longest the load phase runs.
+//! - `APPLINKS_BENCH_CONNECTIONS` (default 16): concurrent keep-alive connections.
+//! - `APPLINKS_BENCH_REQUESTS` (default 100000): the most requests signed ahead; the load phase
+//!   also ends when they are used up.
+//! - `APPLINKS_BENCH_SIGN_SECONDS` (default 60): the time budget for signing ahead, on every
+//!   core. Requests are valid for the server's 300-second timestamp window, so signing and
+//!   load together must stay well inside it.
+//! - `APPLINKS_BENCH_SERVER_THREADS` (default: tokio's, one per core): the server's worker
+//!   threads, passed on as `TOKIO_WORKER_THREADS`.
+//! - `APPLINKS_BENCH_BIN` (default: the `applinks` built with this benchmark): the binary to
+//!   start, to compare builds or to measure a copy while the tree is being edited.
+//! - `APPLINKS_BENCH_ENDPOINT` (default `myself`): what the load requests. `myself` is the
+//!   signed request above; `healthz` (unsigned, no database) and `readyz` (unsigned, one
+//!   database ping) measure the floors under it with the same client, to tell the framework's
+//!   cost and a database round trip's cost from the OAuth work.
+
+use std::hint::black_box;
+use std::io::{self, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail, ensure};
+use applinks_oauth1::{
+    ClientRequest, IncomingRequest, PrivateKey, SignedRequest, SigningKey, VerifyingKey,
+};
+use base64::Engine as _;
+
+/// The `applinks` binary to start and configure.
+fn binary() -> PathBuf {
+    std::env::var_os("APPLINKS_BENCH_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_applinks")),
+        PathBuf::from,
+    )
+}
+
+/// The measured request's path and query.
+const PATH: &str = "/rest/api/1.0/myself";
+const QUERY: &str = "xoauth_requestor_id=alice";
+
+const ADMIN_PASSWORD: &str = "bench admin password";
+const LINK_ID: &str = "6f1c7a52-2b1e-4f0e-9a53-3c1d2e4b5a60";
+const CONSUMER_KEY: &str = "bench-consumer";
+
+fn main() -> anyhow::Result<()> {
+    let knobs = Knobs::from_env()?;
+    let key = PrivateKey::generate()?;
+    let server = Server::start(knobs.server_threads)?;
+    server.configure(&key)?;
+
+    let raw = RawRates::measure(&key, server.port)?;
+    let requests = match knobs.endpoint {
+        Endpoint::Myself => presign(&key, server.port, knobs.requests, knobs.sign_budget)?,
+        Endpoint::Healthz | Endpoint::Readyz => {
+            let request = format!(
+                "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: keep-alive\r\n\r\n",
+                knobs.endpoint.path(),
+                server.port
+            );
+            vec![request.into_bytes(); knobs.requests]
+        }
+    };
+
+    let clock_ticks = clock_ticks_per_second();
+    let server_cpu = cpu_seconds(&server.pid(), clock_ticks)?;
+    let client_cpu = cpu_seconds("self", clock_ticks)?;
+    let load = run_load(server.port, requests, &knobs)?;
+    let server_cpu = cpu_seconds(&server.pid(), clock_ticks)? - server_cpu;
+    let client_cpu = cpu_seconds("self", clock_ticks)? - client_cpu;
+
+    report(&knobs, &raw, &load, server_cpu, client_cpu);
+    Ok(())
+}
+
+/// The knobs of a run, from the environment.
+#[derive(Debug)]
+struct Knobs {
+    duration: Duration,
+    connections: usize,
+    requests: usize,
+    sign_budget: Duration,
+    server_threads: Option<usize>,
+    endpoint: Endpoint,
+}
+
+impl Knobs {
+    fn from_env() -> anyhow::Result<Self> {
+        let knobs = Self {
+            duration: Duration::from_secs(env_number("APPLINKS_BENCH_SECONDS")?.unwrap_or(10)),
+            connections: env_number("APPLINKS_BENCH_CONNECTIONS")?.unwrap_or(16),
+            requests: env_number("APPLINKS_BENCH_REQUESTS")?.unwrap_or(100_000),
+            sign_budget: Duration::from_secs(
+                env_number("APPLINKS_BENCH_SIGN_SECONDS")?.unwrap_or(60),
+            ),
+            server_threads: env_number("APPLINKS_BENCH_SERVER_THREADS")?,
+            endpoint: Endpoint::from_env()?,
+        };
+        ensure!(
+            (1..=1024).contains(&knobs.connections),
+            "APPLINKS_BENCH_CONNECTIONS must be 1 to 1024"
+        );
+        ensure!(
+            knobs.duration + knobs.sign_budget < Duration::from_secs(240),
+            "signing and load must fit well inside the server's 300-second timestamp window"
+        );
+        Ok(knobs)
+    }
+}
+
+/// What the load requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    /// The signed 2-legged request with impersonation: what is measured.
+    Myself,
+    /// The framework's floor: routing, layers, a small JSON answer.
+    Healthz,
+    /// The framework's floor plus one database ping.
+    Readyz,
+}
+
+impl Endpoint {
+    fn from_env() -> anyhow::Result<Self> {
+        match std::env::var("APPLINKS_BENCH_ENDPOINT").as_deref() {
+            Err(_) | Ok("" | "myself") => Ok(Self::Myself),
+            Ok("healthz") => Ok(Self::Healthz),
+            Ok("readyz") => Ok(Self::Readyz),
+            Ok(other) => {
+                bail!("APPLINKS_BENCH_ENDPOINT={other:?} is not myself, healthz or readyz")
+            }
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Self::Myself => PATH,
+            Self::Healthz => "/healthz",
+            Self::Readyz => "/readyz",
+        }
+    }
+
+    /// What a correct answer holds.
+    fn expected_body(self) -> &'static [u8] {
+        match self {
+            Self::Myself => br#""name":"alice""#,
+            Self::Healthz => br#""status":"ok""#,
+            Self::Readyz => br#""status":"ready""#,
+        }
+    }
+}
+
+/// A positive number from the environment, or `None` when the variable is unset or empty.
+fn env_number<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match std::env::var(name) {
+        Ok(text) if !text.is_empty() => match text.parse() {
+            Ok(number) => Ok(Some(number)),
+            Err(_) => bail!("{name}={text:?} is not a number"),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// A running `applinks serve` with its own data directory, killed and cleaned up when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts the server on a free loopback port and waits until it is healthy.
+    fn start(threads: Option<usize>) -> anyhow::Result<Self> {
+        let data_dir = std::env::temp_dir().join(format!("applinks-bench-{}", std::process::id()));
+        std::fs::remove_dir_all(&data_dir).ok();
+        std::fs::create_dir_all(&data_dir)?;
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+
+        let mut command = Command::new(binary());
+        command
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--base-url")
+            .arg(format!("http://127.0.0.1:{port}"))
+            .env("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        if let Some(threads) = threads {
+            command.env("TOKIO_WORKER_THREADS", threads.to_string());
+        }
+        let mut server = Self {
+            child: command.spawn()?,
+            port,
+            data_dir,
+        };
+        server.wait_until_healthy()?;
+        Ok(server)
+    }
+
+    /// The process id, as `/proc` names it.
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    fn wait_until_healthy(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("the server exited early with {status}");
+            }
+            if http(self.port, "GET", "/healthz", &[], "").is_ok_and(|(status, _)| status == 200) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("the server did not become healthy within 30 seconds")
+    }
+
+    /// Adds `alice` and a link whose consumer signs with `key` and may impersonate users, then
+    /// checks that one signed request is answered as intended.
+    fn configure(&self, key: &PrivateKey) -> anyhow::Result<()> {
+        let mut add_user = Command::new(binary())
+            .args(["user", "add", "alice", "--password-stdin", "--data-dir"])
+            .arg(&self.data_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        add_user
+            .stdin
+            .take()
+            .context("the stdin of `applinks user add`")?
+            .write_all(b"alice's bench password\n")?;
+        ensure!(
+            add_user.wait()?.success(),
+            "`applinks user add alice` failed"
+        );
+
+        let link = format!(
+            r#"{{"id":"{LINK_ID}","name":"Bench","typeId":"generic","displayUrl":"http://127.0.0.1:9"}}"#
+        );
+        self.admin_put(
+            &format!("/rest/applinks/1.0/applicationlink/{LINK_ID}"),
+            &link,
+            201,
+        )?;
+        let consumer = format!(
+            r#"{{"key":"{CONSUMER_KEY}","name":"Bench","signatureMethod":"RSA-SHA1","publicKey":"{}","twoLOAllowed":true,"twoLOImpersonationAllowed":true}}"#,
+            key.public_key().to_base64_der()
+        );
+        self.admin_put(
+            &format!("/rest/applinks-oauth/1.0/applicationlink/{LINK_ID}/authentication/consumer"),
+            &consumer,
+            204,
+        )?;
+
+        let authorization = authorization(key, self.port, unix_now(), "configuration-check")?;
+        let path = format!("{PATH}?{QUERY}");
+        let (status, body) = http(
+            self.port,
+            "GET",
+            &path,
+            &[("Authorization", &authorization)],
+            "",
+        )?;
+        ensure!(
+            status == 200 && body.contains(r#""name":"alice""#),
+            "a signed request was answered {status}: {body}"
+        );
+        Ok(())
+    }
+
+    fn admin_put(&self, path: &str, json: &str, expected: u16) -> anyhow::Result<()> {
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
+        let headers = [
+            ("Authorization", format!("Basic {basic}")),
+            ("X-Atlassian-Token", "no-check".to_owned()),
+            ("Content-Type", "application/json".to_owned()),
+        ];
+        let headers: Vec<_> = headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let (status, body) = http(self.port, "PUT", path, &headers, json)?;
+        ensure!(status == expected, "PUT {path} answered {status}: {body}");
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// One blocking HTTP/1.1 exchange on a fresh connection, for setting up; answers the status
+/// and the body.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> anyhow::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes())?;
+
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .with_context(|| format!("not an HTTP answer: {answer:?}"))?;
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    Ok((status, body.to_owned()))
+}
+
+/// The `Authorization` header of one measured request.
+fn authorization(
+    key: &PrivateKey,
+    port: u16,
+    timestamp: u64,
+    nonce: &str,
+) -> anyhow::Result<String> {
+    let base_url = format!("http://127.0.0.1:{port}");
+    let url = format!("{base_url}{PATH}?{QUERY}");
+    let header = ClientRequest {
+        method: "GET",
+        url: &url,
+        realm: Some(&base_url),
+        consumer_key: CONSUMER_KEY,
+        token: Some(""),
+        timestamp,
+        nonce,
+        ..ClientRequest::default()
+    }
+    .authorization_header(&SigningKey::RsaSha1(key))?;
+    Ok(header)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// Single-core rates of the signature work alone, measured while the server idles.
+#[derive(Debug)]
+struct RawRates {
+    /// `PublicKey::verify` of one base string: the physical limit SPEC §8 compares with.
+    verify: f64,
+    /// `SignedRequest::collect` of the header and query, then `verify`: the OAuth work of the
+    /// server's path without the framework and the database.
+    collect_and_verify: f64,
+    /// `PrivateKey::sign`.
+    sign: f64,
+}
+
+impl RawRates {
+    fn measure(key: &PrivateKey, port: u16) -> anyhow::Result<Self> {
+        let public = key.public_key();
+        let header = authorization(key, port, unix_now(), "raw-rates")?;
+        let incoming = IncomingRequest {
+            method: "GET",
+            scheme: "http",
+            host: "127.0.0.1",
+            port: Some(port),
+            path: PATH,
+            query: Some(QUERY),
+            authorization: Some(&header),
+            ..IncomingRequest::default()
+        };
+        let verifying = VerifyingKey::RsaSha1(&public);
+        let request = SignedRequest::collect(&incoming)?;
+        request.verify(&verifying)?;
+        let base_string = request.base_string();
+        let signature = key.sign(&base_string)?;
+        ensure!(
+            public.verify(&base_string, &signature),
+            "the key cannot verify its own signature"
+        );
+
+        let verify = rate(Duration::from_secs(3), || {
+            black_box(public.verify(black_box(&base_string), black_box(&signature)));
+        });
+        let collect_and_verify = rate(Duration::from_secs(2), || {
+            let request = SignedRequest::collect(black_box(&incoming)).expect("collected before");
+            black_box(request.verify(&verifying)).expect("verified before");
+        });
+        let sign = rate(Duration::from_secs(2), || {
+            black_box(key.sign(black_box(&base_string))).expect("signed before");
+        });
+        Ok(Self {
+            verify,
+            collect_and_verify,
+            sign,
+        })
+    }
+}
+
+/// Operations per second of `operation` run on this thread for about `budget`; the clock is
+/// read once per batch so that reading it costs nothing measurable.
+fn rate(budget: Duration, mut operation: impl FnMut()) -> f64 {
+    const BATCH: u64 = 32;
+    let started = Instant::now();
+    let mut count = 0;
+    loop {
+        for _ in 0..BATCH {
+            operation();
+        }
+        count += BATCH;
+        let elapsed = started.elapsed();
+        if elapsed >= budget {
+            return count as f64 / elapsed.as_secs_f64();
+        }
+    }
+}
+
+/// Signs up to `limit` complete requests on every core within `budget`, each with its own
+/// nonce and the current timestamp, as raw HTTP/1.1 bytes ready to write.
+fn presign(
+    key: &PrivateKey,
+    port: u16,
+    limit: usize,
+    budget: Duration,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let timestamp = unix_now();
+    let started = Instant::now();
+    let deadline = started + budget;
+    let next = AtomicUsize::new(0);
+    let sign_until_done = || -> anyhow::Result<Vec<Vec<u8>>> {
+        let mut signed = Vec::new();
+        while Instant::now() < deadline {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= limit {
+                break;
+            }
+            let authorization = authorization(key, port, timestamp, &format!("bench{index:09}"))?;
+            let request = format!(
+                "GET {PATH}?{QUERY} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+                 Authorization: {authorization}\r\nConnection: keep-alive\r\n\r\n"
+            );
+            signed.push(request.into_bytes());
+        }
+        Ok(signed)
+    };
+
+    let batches = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(sign_until_done)).collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a signing thread panicked"))
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
+    let requests: Vec<_> = batches.into_iter().flatten().collect();
+    println!(
+        "Signed {} requests ahead on {threads} threads in {:.1} s.",
+        requests.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(requests)
+}
+
+/// What the load phase saw.
+#[derive(Debug, Default)]
+struct Load {
+    /// Answered 200 naming alice.
+    succeeded: u64,
+    /// Any other answer, or a broken connection.
+    errors: u64,
+    /// The first error, for the report.
+    first_error: Option<String>,
+    /// Latency of every request, in microseconds.
+    latencies_us: Vec<u32>,
+    elapsed: Duration,
+    /// Whether the pre-signed requests ran out before the time did.
+    exhausted: bool,
+}
+
+impl Load {
+    fn merge(&mut self, other: Self) {
+        self.succeeded += other.succeeded;
+        self.errors += other.errors;
+        self.first_error = self.first_error.take().or(other.first_error);
+        self.latencies_us.extend(other.latencies_us);
+    }
+
+    fn error(&mut self, what: String) {
+        self.errors += 1;
+        self.first_error.get_or_insert(what);
+    }
+}
+
+/// Runs the pre-signed requests over `knobs.connections` keep-alive connections on one
+/// client thread, until the time or the requests run out.
+fn run_load(port: u16, requests: Vec<Vec<u8>>, knobs: &Knobs) -> anyhow::Result<Load> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut connections = Vec::with_capacity(knobs.connections);
+        for _ in 0..knobs.connections {
+            connections.push(Connection::open(port).await?);
+        }
+
+        let requests = Arc::new(requests);
+        let next = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        let deadline = started + knobs.duration;
+        let mut tasks = tokio::task::JoinSet::new();
+        for connection in connections {
+            let (requests, next) = (Arc::clone(&requests), Arc::clone(&next));
+            let expected = knobs.endpoint.expected_body();
+            tasks.spawn(drive(connection, port, expected, requests, next, deadline));
+        }
+        let mut load = Load::default();
+        while let Some(tally) = tasks.join_next().await {
+            load.merge(tally?);
+        }
+        load.elapsed = started.elapsed();
+        load.exhausted = next.load(Ordering::Relaxed) >= requests.len();
+        Ok(load)
+    })
+}
+
+/// One connection's share of the load: the next unused request, its answer, again.
+async fn drive(
+    mut connection: Connection,
+    port: u16,
+    expected: &'static [u8],
+    requests: Arc<Vec<Vec<u8>>>,
+    next: Arc<AtomicUsize>,
+    deadline: Instant,
+) -> Load {
+    let mut load = Load::default();
+    while Instant::now() < deadline {
+        let Some(request) = requests.get(next.fetch_add(1, Ordering::Relaxed)) else {
+            break;
+        };
+        let started = Instant::now();
+        match connection.exchange(request).await {
+            Ok(answer) if answer.status == 200 && contains(&answer.body, expected) => {
+                load.succeeded += 1;
+            }
+            Ok(answer) => load.error(format!(
+                "{} {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
+            )),
+            Err(error) => load.error(format!("connection: {error}")),
+        }
+        load.latencies_us
+            .push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+        if connection.closed {
+            // The server closed or broke the connection: carry on with a new one, unless none
+            // can be made.
+            match Connection::open(port).await {
+                Ok(fresh) => connection = fresh,
+                Err(_) => break,
+            }
+        }
+    }
+    load
+}
+
+/// A keep-alive connection with one request in flight at a time.
+///
+/// Only the status line, `Content-Length` and `Connection` are read: the server answers this
+/// endpoint with a sized body.
+struct Connection {
+    stream: tokio::net::TcpStream,
+    buffer: Vec<u8>,
+    /// Whether the server closed the connection, or said it would, or it broke.
+    closed: bool,
+}
+
+/// An answer: its status and body.
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Connection {
+    async fn open(port: u16) -> io::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream,
+            buffer: Vec::with_capacity(4096),
+            closed: false,
+        })
+    }
+
+    /// Writes `request` and reads its answer; an error leaves the connection closed.
+    async fn exchange(&mut self, request: &[u8]) -> io::Result<Answer> {
+        let answer = self.try_exchange(request).await;
+        if answer.is_err() {
+            self.closed = true;
+        }
+        answer
+    }
+
+    async fn try_exchange(&mut self, request: &[u8]) -> io::Result<Answer> {
+        self.write_all(request).await?;
+        self.buffer.clear();
+        let head_end = loop {
+            if let Some(end) = find(&self.buffer, b"\r\n\r\n") {
+                break end + 4;
+            }
+            self.read_more().await?;
+        };
+        let head = parse_head(&self.buffer[..head_end])?;
+        self.closed = head.close;
+        while self.buffer.len() < head_end + head.length {
+            self.read_more().await?;
+        }
+        let body = self.buffer[head_end..head_end + head.length].to_vec();
+        Ok(Answer {
+            status: head.status,
+            body,
+        })
+    }
+
+    async fn write_all(&self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            self.stream.writable().await?;
+            match self.stream.try_write(bytes) {
+                Ok(written) => bytes = &bytes[written..],
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends what the socket has to the buffer, waiting for at least one byte.
+    async fn read_more(&mut self) -> io::Result<()> {
+        let mut chunk = [0; 4096];
+        loop {
+            self.stream.readable().await?;
+            match self.stream.try_read(&mut chunk) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(read) => {
+                    self.buffer.extend_from_slice(&chunk[..read]);
+                    return Ok(());
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+/// What the load reads of a response head.
+struct Head {
+    status: u16,
+    /// `Content-Length`.
+    length: usize,
+    /// Whether the server said `Connection: close`.
+    close: bool,
+}
+
+/// Reads the status line, `Content-Length` and `Connection` of a response head.
+fn parse_head(head: &[u8]) -> io::Result<Head> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+    let head = std::str::from_utf8(head).map_err(|_| invalid("a head that is not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|status| status.parse().ok())
+        .ok_or_else(|| invalid("no status line"))?;
+    let mut length = None;
+    let mut close = false;
+    for (name, value) in lines.filter_map(|line| line.split_once(':')) {
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.trim().parse().ok();
+        } else if name.eq_ignore_ascii_case("connection") {
+            close = value.trim().eq_ignore_ascii_case("close");
+        }
+    }
+    let length = length.ok_or_else(|| invalid("an answer without Content-Length"))?;
+    Ok(Head {
+        status,
+        length,
+        close,
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    find(haystack, needle).is_some()
+}
+
+/// `sysconf(_SC_CLK_TCK)`, the unit of `/proc/<pid>/stat` times, asked of `getconf` since this
+/// crate forbids the `unsafe` a direct call needs; 100, Linux's value, if that fails.
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// User plus system CPU time of a process, every thread included, in seconds.
+fn cpu_seconds(pid: &str, clock_ticks: f64) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat (this benchmark needs Linux)"))?;
+    // The command name, in parentheses, may hold spaces; fields 14 and 15 (utime, stime)
+    // count from the state, field 3, which follows its closing parenthesis.
+    let (_, fields) = stat
+        .rsplit_once(')')
+        .context("an unexpected /proc stat format")?;
+    let fields: Vec<&str> = fields.split_whitespace().collect();
+    let ticks = |field: usize| -> anyhow::Result<f64> {
+        let value = fields
+            .get(field - 3)
+            .context("a /proc stat line too short")?;
+        Ok(value.parse::<f64>()?)
+    };
+    Ok((ticks(14)? + ticks(15)?) / clock_ticks)
+}
+
+/// Prints the run's figures as a Markdown table, ready for `docs/performance.md`.
+fn report(knobs: &Knobs, raw: &RawRates, load: &Load, server_cpu: f64, client_cpu: f64) {
+    let mut latencies = load.latencies_us.clone();
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        let index = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
+        latencies
+            .get(index)
+            .map_or(0.0, |&us| f64::from(us) / 1000.0)
+    };
+    let seconds = load.elapsed.as_secs_f64();
+    let throughput = load.succeeded as f64 / seconds;
+    let per_cpu_second = load.succeeded as f64 / server_cpu;
+    let server_threads = knobs
+        .server_threads
+        .map_or_else(|| "tokio default".to_owned(), |threads| threads.to_string());
+
+    println!();
+    println!(
+        "GET {}: {} connections, {} server worker threads, {seconds:.2} s{}, {} cores",
+        knobs.endpoint.path(),
+        knobs.connections,
+        server_threads,
+        if load.exhausted {
+            " (requests used up)"
+        } else {
+            ""
+        },
+        std::thread::available_parallelism().map_or(1, usize::from),
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| RSA-SHA1 verify, 1 core | {:.0}/s ({:.1} µs) |",
+        raw.verify,
+        1e6 / raw.verify
+    );
+    println!(
+        "| collect + verify, 1 core | {:.0}/s ({:.1} µs) |",
+        raw.collect_and_verify,
+        1e6 / raw.collect_and_verify
+    );
+    println!(
+        "| RSA-SHA1 sign, 1 core | {:.0}/s ({:.0} µs) |",
+        raw.sign,
+        1e6 / raw.sign
+    );
+    println!("| requests answered 200 | {} |", load.succeeded);
+    println!("| errors | {} |", load.errors);
+    println!("| server throughput | {throughput:.0} req/s |");
+    println!(
+        "| latency p50 / p99 / max | {:.2} / {:.2} / {:.2} ms |",
+        percentile(0.5),
+        percentile(0.99),
+        percentile(1.0)
+    );
+    println!(
+        "| server CPU | {server_cpu:.2} s ({:.2} cores busy) |",
+        server_cpu / seconds
+    );
+    println!(
+        "| client CPU | {client_cpu:.2} s ({:.2} cores busy) |",
+        client_cpu / seconds
+    );
+    println!(
+        "| requests per server-CPU-second | {per_cpu_second:.0} ({:.1} µs each) |",
+        1e6 / per_cpu_second
+    );
+    println!("| throughput ÷ verify/s | {:.2} |", throughput / raw.verify);
+    println!(
+        "| per server-CPU-second ÷ verify/s | {:.2} |",
+        per_cpu_second / raw.verify
+    );
+    if let Some(error) = &load.first_error {
+        println!();
+        println!("First error: {error}");
+    }
+}
