@@ -19,6 +19,9 @@
 //! `cargo bench -p applinks --bench impersonation`. It only talks to 127.0.0.1 and stops by
 //! itself. Knobs, as environment variables:
 //!
+//! - `APPLINKS_BENCH_NODES` (default 1, at most 4): above 1, that many nodes on one throwaway
+//!   PostgreSQL server (from `scripts/test-postgres`) behind one base URL, connections spread
+//!   over them in turn, and the CPU of the nodes and of PostgreSQL counted as server CPU.
 //! - `APPLINKS_BENCH_SECONDS` (default 10): the longest the load phase runs.
 //! - `APPLINKS_BENCH_CONNECTIONS` (default 16): concurrent keep-alive connections.
 //! - `APPLINKS_BENCH_REQUESTS` (default 100000): the most requests signed ahead; the load phase
@@ -38,7 +41,7 @@
 use std::hint::black_box;
 use std::io::{self, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -69,7 +72,8 @@ const CONSUMER_KEY: &str = "bench-consumer";
 fn main() -> anyhow::Result<()> {
     let knobs = Knobs::from_env()?;
     let key = PrivateKey::generate()?;
-    let server = Server::start(knobs.server_threads)?;
+    let cluster = Cluster::start(knobs.server_threads)?;
+    let server = &cluster.nodes[0];
     server.configure(&key)?;
 
     let raw = RawRates::measure(&key, server.port)?;
@@ -86,13 +90,13 @@ fn main() -> anyhow::Result<()> {
     };
 
     let clock_ticks = clock_ticks_per_second();
-    let server_cpu = cpu_seconds(&server.pid(), clock_ticks)?;
+    let before = cluster.cpu(clock_ticks)?;
     let client_cpu = cpu_seconds("self", clock_ticks)?;
-    let load = run_load(server.port, requests, &knobs)?;
-    let server_cpu = cpu_seconds(&server.pid(), clock_ticks)? - server_cpu;
+    let load = run_load(&cluster.ports(), requests, &knobs)?;
+    let cpu = cluster.cpu(clock_ticks)?.since(&before);
     let client_cpu = cpu_seconds("self", clock_ticks)? - client_cpu;
 
-    report(&knobs, &raw, &load, server_cpu, client_cpu);
+    report(&knobs, &raw, &load, &cpu, client_cpu);
     Ok(())
 }
 
@@ -183,20 +187,190 @@ fn env_number<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
     }
 }
 
+/// The nodes under load: one on SQLite by default, or with `APPLINKS_BENCH_NODES=2` two nodes
+/// on one throwaway PostgreSQL (started by `scripts/test-postgres`) behind one base URL.
+struct Cluster {
+    nodes: Vec<Server>,
+    postgres_data: Option<String>,
+    secret_key: Option<PathBuf>,
+}
+
+impl Cluster {
+    fn start(threads: Option<usize>) -> anyhow::Result<Self> {
+        let count: usize = env_number("APPLINKS_BENCH_NODES")?.unwrap_or(1);
+        ensure!(
+            (1..=4).contains(&count),
+            "APPLINKS_BENCH_NODES must be 1 to 4"
+        );
+        if count == 1 {
+            return Ok(Self {
+                nodes: vec![Server::start(threads)?],
+                postgres_data: None,
+                secret_key: None,
+            });
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test-postgres");
+        let output = Command::new(&script).arg("start").output()?;
+        ensure!(
+            output.status.success(),
+            "scripts/test-postgres start failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let exports = String::from_utf8_lossy(&output.stdout).into_owned();
+        let value = |name: &str| {
+            exports
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("export {name}=")))
+                .map(str::to_owned)
+        };
+        let (Some(url), Some(data)) = (value("APPLINKS_TEST_POSTGRES_URL"), value("PGDATA_TEST"))
+        else {
+            bail!("scripts/test-postgres printed no URL: {exports}");
+        };
+        let secret_key =
+            std::env::temp_dir().join(format!("applinks-bench-{}.key", std::process::id()));
+        let mut cluster = Self {
+            nodes: Vec::new(),
+            postgres_data: Some(data),
+            secret_key: Some(secret_key.clone()),
+        };
+        let mut placement = Placement {
+            database_url: Some(url),
+            secret_key: Some(secret_key),
+            base_port: None,
+        };
+        for index in 0..count {
+            let node = Server::start_placed(threads, &placement, &format!("node{index}"))?;
+            placement.base_port.get_or_insert(node.port);
+            cluster.nodes.push(node);
+        }
+        Ok(cluster)
+    }
+
+    fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(|node| node.port).collect()
+    }
+
+    /// The CPU seconds the nodes and the database server have used so far.
+    fn cpu(&self, clock_ticks: f64) -> anyhow::Result<Cpu> {
+        let nodes = self
+            .nodes
+            .iter()
+            .map(|node| cpu_seconds(&node.pid(), clock_ticks))
+            .sum::<anyhow::Result<f64>>()?;
+        let database = match &self.postgres_data {
+            Some(data) => Some(postgres_cpu_seconds(Path::new(data), clock_ticks)?),
+            None => None,
+        };
+        Ok(Cpu {
+            nodes: self.nodes.len(),
+            servers: nodes,
+            database,
+        })
+    }
+}
+
+/// CPU seconds used by the applinks nodes and, in a cluster, by PostgreSQL.
+struct Cpu {
+    nodes: usize,
+    servers: f64,
+    database: Option<f64>,
+}
+
+impl Cpu {
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            nodes: self.nodes,
+            servers: self.servers - before.servers,
+            database: self
+                .database
+                .zip(before.database)
+                .map(|(now, then)| now - then),
+        }
+    }
+}
+
+/// The CPU seconds of the PostgreSQL server in `data`: the postmaster and its children (the
+/// backends serving the nodes' pooled connections, which live as long as the pools do).
+fn postgres_cpu_seconds(data: &Path, clock_ticks: f64) -> anyhow::Result<f64> {
+    let pid_file = std::fs::read_to_string(data.join("postmaster.pid"))
+        .context("reading postmaster.pid of the benchmark's PostgreSQL")?;
+    let postmaster = pid_file
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let mut total = cpu_seconds(&postmaster, clock_ticks)?;
+    for entry in std::fs::read_dir("/proc")? {
+        let pid = entry?.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|byte| byte.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue; // The process ended while we looked.
+        };
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, fields)| fields.split_whitespace().nth(1));
+        if parent == Some(postmaster.as_str()) {
+            total += cpu_seconds(&pid, clock_ticks).unwrap_or(0.0);
+        }
+    }
+    Ok(total)
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.nodes.clear();
+        if let Some(key) = &self.secret_key {
+            std::fs::remove_file(key).ok();
+        }
+        if let Some(data) = &self.postgres_data {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test-postgres");
+            let _ = Command::new(script).args(["stop", data]).status();
+        }
+    }
+}
+
 /// A running `applinks serve` with its own data directory, killed and cleaned up when dropped.
 struct Server {
     child: Child,
     port: u16,
     data_dir: PathBuf,
+    database_url: Option<String>,
+}
+
+/// Where a node keeps its state: its own SQLite data directory, or a PostgreSQL database it
+/// shares with the other nodes of a cluster behind one base URL.
+#[derive(Debug, Clone, Default)]
+struct Placement {
+    /// `--database-url`, for a cluster.
+    database_url: Option<String>,
+    /// The secret key file every node of the cluster shares.
+    secret_key: Option<PathBuf>,
+    /// The port whose URL is the cluster's base URL (the first node's).
+    base_port: Option<u16>,
 }
 
 impl Server {
     /// Starts the server on a free loopback port and waits until it is healthy.
     fn start(threads: Option<usize>) -> anyhow::Result<Self> {
-        let data_dir = std::env::temp_dir().join(format!("applinks-bench-{}", std::process::id()));
+        Self::start_placed(threads, &Placement::default(), "single")
+    }
+
+    /// Starts a node placed as `placement` says; `name` keeps data directories apart.
+    fn start_placed(
+        threads: Option<usize>,
+        placement: &Placement,
+        name: &str,
+    ) -> anyhow::Result<Self> {
+        let data_dir =
+            std::env::temp_dir().join(format!("applinks-bench-{}-{name}", std::process::id()));
         std::fs::remove_dir_all(&data_dir).ok();
         std::fs::create_dir_all(&data_dir)?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let base_port = placement.base_port.unwrap_or(port);
 
         let mut command = Command::new(binary());
         command
@@ -206,7 +380,7 @@ impl Server {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--base-url")
-            .arg(format!("http://127.0.0.1:{port}"))
+            .arg(format!("http://127.0.0.1:{base_port}"))
             .env("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -214,10 +388,17 @@ impl Server {
         if let Some(threads) = threads {
             command.env("TOKIO_WORKER_THREADS", threads.to_string());
         }
+        if let Some(url) = &placement.database_url {
+            command.arg("--database-url").arg(url);
+        }
+        if let Some(key) = &placement.secret_key {
+            command.arg("--secret-key-file").arg(key);
+        }
         let mut server = Self {
             child: command.spawn()?,
             port,
             data_dir,
+            database_url: placement.database_url.clone(),
         };
         server.wait_until_healthy()?;
         Ok(server)
@@ -245,9 +426,14 @@ impl Server {
     /// Adds `alice` and a link whose consumer signs with `key` and may impersonate users, then
     /// checks that one signed request is answered as intended.
     fn configure(&self, key: &PrivateKey) -> anyhow::Result<()> {
-        let mut add_user = Command::new(binary())
+        let mut add_user = Command::new(binary());
+        add_user
             .args(["user", "add", "alice", "--password-stdin", "--data-dir"])
-            .arg(&self.data_dir)
+            .arg(&self.data_dir);
+        if let Some(url) = &self.database_url {
+            add_user.arg("--database-url").arg(url);
+        }
+        let mut add_user = add_user
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()?;
@@ -534,14 +720,16 @@ impl Load {
 
 /// Runs the pre-signed requests over `knobs.connections` keep-alive connections on one
 /// client thread, until the time or the requests run out.
-fn run_load(port: u16, requests: Vec<Vec<u8>>, knobs: &Knobs) -> anyhow::Result<Load> {
+fn run_load(ports: &[u16], requests: Vec<Vec<u8>>, knobs: &Knobs) -> anyhow::Result<Load> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         let mut connections = Vec::with_capacity(knobs.connections);
-        for _ in 0..knobs.connections {
-            connections.push(Connection::open(port).await?);
+        // Connections take the nodes in turn, as a round-robin load balancer would.
+        for index in 0..knobs.connections {
+            let port = ports[index % ports.len()];
+            connections.push((port, Connection::open(port).await?));
         }
 
         let requests = Arc::new(requests);
@@ -549,7 +737,7 @@ fn run_load(port: u16, requests: Vec<Vec<u8>>, knobs: &Knobs) -> anyhow::Result<
         let started = Instant::now();
         let deadline = started + knobs.duration;
         let mut tasks = tokio::task::JoinSet::new();
-        for connection in connections {
+        for (port, connection) in connections {
             let (requests, next) = (Arc::clone(&requests), Arc::clone(&next));
             let expected = knobs.endpoint.expected_body();
             tasks.spawn(drive(connection, port, expected, requests, next, deadline));
@@ -770,7 +958,7 @@ fn cpu_seconds(pid: &str, clock_ticks: f64) -> anyhow::Result<f64> {
 }
 
 /// Prints the run's figures as a Markdown table, ready for `docs/performance.md`.
-fn report(knobs: &Knobs, raw: &RawRates, load: &Load, server_cpu: f64, client_cpu: f64) {
+fn report(knobs: &Knobs, raw: &RawRates, load: &Load, cpu: &Cpu, client_cpu: f64) {
     let mut latencies = load.latencies_us.clone();
     latencies.sort_unstable();
     let percentile = |p: f64| {
@@ -781,6 +969,8 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, server_cpu: f64, client_cp
     };
     let seconds = load.elapsed.as_secs_f64();
     let throughput = load.succeeded as f64 / seconds;
+    // In a cluster the database works for every request too, so it counts as server CPU.
+    let server_cpu = cpu.servers + cpu.database.unwrap_or(0.0);
     let per_cpu_second = load.succeeded as f64 / server_cpu;
     let server_threads = knobs
         .server_threads
@@ -788,8 +978,13 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, server_cpu: f64, client_cp
 
     println!();
     println!(
-        "GET {}: {} connections, {} server worker threads, {seconds:.2} s{}, {} cores",
+        "GET {}: {}, {} connections, {} server worker threads, {seconds:.2} s{}, {} cores",
         knobs.endpoint.path(),
+        if cpu.database.is_some() {
+            format!("{} nodes on one PostgreSQL", cpu.nodes)
+        } else {
+            "1 node on SQLite".to_owned()
+        },
         knobs.connections,
         server_threads,
         if load.exhausted {
@@ -830,6 +1025,12 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, server_cpu: f64, client_cp
         "| server CPU | {server_cpu:.2} s ({:.2} cores busy) |",
         server_cpu / seconds
     );
+    if let Some(database) = cpu.database {
+        println!(
+            "| of which PostgreSQL | {database:.2} s ({:.2} cores busy) |",
+            database / seconds
+        );
+    }
     println!(
         "| client CPU | {client_cpu:.2} s ({:.2} cores busy) |",
         client_cpu / seconds
