@@ -974,12 +974,19 @@ async fn attack_tampering_after_signing_is_refused() {
     )
     .await;
 
-    let path = Request::get("/rest/api/1.0/myself/?xoauth_requestor_id=bob")
+    // Another route behind the same layer, which would list bob's tokens were the path not
+    // signed.
+    let path = Request::get("/rest/applinks-oauth/1.0/accesstokens?xoauth_requestor_id=bob")
         .header(header::AUTHORIZATION, signing.header(&nonce()))
         .body(Body::empty())
         .unwrap();
-    let answer = harness.send(path).await;
-    assert!(answer.status.is_client_error(), "{}", answer.status);
+    refused(
+        &harness,
+        path,
+        StatusCode::UNAUTHORIZED,
+        "signature_invalid",
+    )
+    .await;
 
     // Signed for another host, port or scheme than this server's base URL.
     for elsewhere in [
