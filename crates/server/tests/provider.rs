@@ -4,7 +4,9 @@
 
 use std::sync::OnceLock;
 
-use applinks_oauth1::{ClientRequest, PrivateKey, Secret, SharedSecrets, SigningKey};
+use applinks_oauth1::{
+    ClientRequest, PrivateKey, Secret, SharedSecrets, SigningKey, percent_encode,
+};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::json;
@@ -93,6 +95,8 @@ struct Signing<'a> {
     callback: Option<&'a str>,
     verifier: Option<&'a Secret>,
     session_handle: Option<&'a Secret>,
+    /// The decoded parameters of a form-encoded body, which the signature covers.
+    form: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Signing<'a> {
@@ -108,6 +112,7 @@ impl<'a> Signing<'a> {
             callback: None,
             verifier: None,
             session_handle: None,
+            form: &[],
         }
     }
 
@@ -123,7 +128,7 @@ impl<'a> Signing<'a> {
             callback: self.callback,
             verifier: self.verifier,
             session_handle: self.session_handle,
-            ..ClientRequest::default()
+            form: self.form,
         }
         .authorization_header(&SigningKey::RsaSha1(self.key))
         .unwrap()
@@ -147,6 +152,21 @@ impl<'a> Signing<'a> {
 
 fn url(path: &str) -> String {
     format!("{BASE_URL}{path}")
+}
+
+/// The protocol parameters of a signed `Authorization` header, form-encoded for the query
+/// (RFC 5849 §3.5.3) or the body (§3.5.2). The signature covers the same parameters whichever
+/// transport carries them; `realm` is not one of them.
+fn protocol_form(authorization: &str) -> String {
+    let params = applinks_oauth1::parse_auth_params(authorization)
+        .unwrap()
+        .unwrap();
+    params
+        .iter()
+        .filter(|(name, _)| name != "realm")
+        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 const MYSELF: &str = "/rest/api/1.0/myself";
@@ -321,6 +341,76 @@ async fn two_legged_acts_as_the_execute_as_user_and_impersonates_when_allowed() 
         myself_name(&harness, Signing::new(&harness, "GET", &as_alice).request()).await,
         "alice"
     );
+}
+
+#[tokio::test]
+async fn protocol_parameters_in_the_query_are_verified_and_act_as_the_signed_user() {
+    let harness = provider(ALL).await;
+    let signed_for = |requestor: &str| {
+        let target = url(&format!("{MYSELF}?xoauth_requestor_id={requestor}"));
+        protocol_form(&Signing::new(&harness, "GET", &target).header(&nonce()))
+    };
+    let in_query = |requestor: &str, protocol: &str| {
+        Request::get(format!(
+            "{MYSELF}?xoauth_requestor_id={requestor}&{protocol}"
+        ))
+        .body(Body::empty())
+        .unwrap()
+    };
+
+    let signed = in_query("alice", &signed_for("alice"));
+    assert_eq!(myself_name(&harness, signed).await, "alice");
+
+    let tampered = in_query("admin", &signed_for("alice"));
+    refused(
+        &harness,
+        tampered,
+        StatusCode::UNAUTHORIZED,
+        "signature_invalid",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn protocol_parameters_in_a_form_body_are_verified_and_act_as_the_signed_user() {
+    use applinks_core::store::AuditStore as _;
+    let harness = provider(ALL).await;
+    let path = format!("/rest/applinks/1.0/applicationlink/primary/{LINK_ID}");
+    let target = url(&path);
+    let signed_for = |requestor: &str| {
+        let form = [("xoauth_requestor_id", requestor)];
+        let signing = Signing {
+            form: &form,
+            ..Signing::new(&harness, "POST", &target)
+        };
+        protocol_form(&signing.header(&nonce()))
+    };
+    let in_body = |requestor: &str, protocol: &str| {
+        Request::post(&path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "xoauth_requestor_id={requestor}&{protocol}"
+            )))
+            .unwrap()
+    };
+
+    let signed = harness.send(in_body("admin", &signed_for("admin"))).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    let events = harness.state.database().audit_events(1).await.unwrap();
+    assert_eq!(
+        (events[0].action.as_str(), events[0].actor.as_str()),
+        ("link.make_primary", "admin")
+    );
+
+    // Signed for alice, who may not make a link primary, and sent as the administrator.
+    let tampered = in_body("admin", &signed_for("alice"));
+    refused(
+        &harness,
+        tampered,
+        StatusCode::UNAUTHORIZED,
+        "signature_invalid",
+    )
+    .await;
 }
 
 #[tokio::test]
