@@ -414,6 +414,38 @@ async fn protocol_parameters_in_a_form_body_are_verified_and_act_as_the_signed_u
 }
 
 #[tokio::test]
+async fn anonymous_two_legged_requests_are_nobody_to_myself() {
+    let harness = provider(Permissions {
+        two_lo: true,
+        execute_as: None,
+        impersonation: false,
+    })
+    .await;
+    let target = url(MYSELF);
+    let signing = Signing::new(&harness, "GET", &target);
+    let header = signing.header(&nonce());
+    let answer = harness.send(signing.request_with(&header)).await;
+    // The signature holds, so the refusal is not an OAuth one: the request acts as no user,
+    // and myself has nobody to describe.
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    assert_eq!(
+        answer.header(header::WWW_AUTHENTICATE),
+        "Basic realm=\"applinks\""
+    );
+    assert_eq!(answer.json()["status"], 401, "{}", answer.body);
+    assert!(!answer.body.contains("oauth_problem"), "{}", answer.body);
+
+    // The layer did verify it: its nonce is spent.
+    refused(
+        &harness,
+        signing.request_with(&header),
+        StatusCode::UNAUTHORIZED,
+        "nonce_used",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn an_unknown_user_is_refused_never_mapped_to_another() {
     let harness = provider(ALL).await;
     let target = url(&format!("{MYSELF}?xoauth_requestor_id=carol"));
