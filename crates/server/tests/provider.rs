@@ -837,6 +837,35 @@ async fn consumer_configuration_is_validated_and_admin_only() {
 #[tokio::test]
 async fn a_generic_consumer_signs_with_hmac_sha1_and_a_shared_secret() {
     let harness = provider(ALL).await;
+    let link = add_generic_consumer(&harness).await;
+    let read = harness
+        .admin_json(
+            "GET",
+            &format!("/rest/applinks-oauth/latest/applicationlink/{link}/authentication/consumer"),
+            json!(null),
+        )
+        .await;
+    assert!(
+        !read.body.contains(GENERIC_SECRET),
+        "the secret is never sent back"
+    );
+
+    let secret = Secret::new(GENERIC_SECRET);
+    let target = url(&format!("{MYSELF}?xoauth_requestor_id=alice"));
+    let header = hmac_header(&target, GENERIC, &secret, harness.clock_now());
+    let request = Request::get(format!("{MYSELF}?xoauth_requestor_id=alice"))
+        .header(header::AUTHORIZATION, header)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(myself_name(&harness, request).await, "alice");
+}
+
+/// The key of the generic consumer, which signs with a shared secret.
+const GENERIC: &str = "script";
+const GENERIC_SECRET: &str = "a long shared secret";
+
+/// Adds a link to a generic application and its HMAC-SHA1 consumer; returns the link's id.
+async fn add_generic_consumer(harness: &Harness) -> &'static str {
     let link = "generic-1";
     let created = harness
         .admin_json(
@@ -846,7 +875,10 @@ async fn a_generic_consumer_signs_with_hmac_sha1_and_a_shared_secret() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
-    let consumer = json!({"key": "script", "signatureMethod": "HMAC-SHA1", "sharedSecret": "a long shared secret", "twoLOAllowed": true, "twoLOImpersonationAllowed": true});
+    let consumer = json!({
+        "key": GENERIC, "signatureMethod": "HMAC-SHA1", "sharedSecret": GENERIC_SECRET,
+        "twoLOAllowed": true, "twoLOImpersonationAllowed": true,
+    });
     let set = harness
         .admin_json(
             "PUT",
@@ -855,26 +887,7 @@ async fn a_generic_consumer_signs_with_hmac_sha1_and_a_shared_secret() {
         )
         .await;
     assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.body);
-    let read = harness
-        .admin_json(
-            "GET",
-            &format!("/rest/applinks-oauth/latest/applicationlink/{link}/authentication/consumer"),
-            json!(null),
-        )
-        .await;
-    assert!(
-        !read.body.contains("a long shared secret"),
-        "the secret is never sent back"
-    );
-
-    let secret = Secret::new("a long shared secret");
-    let target = url(&format!("{MYSELF}?xoauth_requestor_id=alice"));
-    let header = hmac_header(&target, "script", &secret, harness.clock_now());
-    let request = Request::get(format!("{MYSELF}?xoauth_requestor_id=alice"))
-        .header(header::AUTHORIZATION, header)
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(myself_name(&harness, request).await, "alice");
+    link
 }
 
 fn hmac_header(url: &str, consumer: &str, secret: &Secret, timestamp: i64) -> String {
@@ -882,6 +895,12 @@ fn hmac_header(url: &str, consumer: &str, secret: &Secret, timestamp: i64) -> St
         consumer_secret: secret,
         token_secret: None,
     };
+    get_header(url, consumer, &SigningKey::HmacSha1(secrets), timestamp)
+}
+
+/// The `Authorization` header of a 2-legged GET signed with `key`, as generic libraries send
+/// it (without `oauth_token`).
+fn get_header(url: &str, consumer: &str, key: &SigningKey<'_>, timestamp: i64) -> String {
     ClientRequest {
         method: "GET",
         url,
@@ -890,7 +909,7 @@ fn hmac_header(url: &str, consumer: &str, secret: &Secret, timestamp: i64) -> St
         nonce: &nonce(),
         ..ClientRequest::default()
     }
-    .authorization_header(&SigningKey::HmacSha1(secrets))
+    .authorization_header(key)
     .unwrap()
 }
 
@@ -1063,6 +1082,42 @@ async fn attack_method_downgrade_is_refused() {
         )
         .await;
     }
+}
+
+#[tokio::test]
+async fn attack_method_downgrade_of_a_shared_secret_consumer_is_refused() {
+    let harness = provider(ALL).await;
+    add_generic_consumer(&harness).await;
+    let as_alice = format!("{MYSELF}?xoauth_requestor_id=alice");
+    let target = url(&as_alice);
+    let secret = Secret::new(GENERIC_SECRET);
+    let secrets = SharedSecrets {
+        consumer_secret: &secret,
+        token_secret: None,
+    };
+    let signed_with = |key: SigningKey<'_>| {
+        let header = get_header(&target, GENERIC, &key, harness.clock_now());
+        Request::get(&as_alice)
+            .header(header::AUTHORIZATION, header)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // PLAINTEXT with the right secret is a valid PLAINTEXT signature: only holding the consumer
+    // to its one method refuses it.
+    for key in [
+        SigningKey::Plaintext(secrets),
+        SigningKey::RsaSha1(consumer_key()),
+    ] {
+        refused(
+            &harness,
+            signed_with(key),
+            StatusCode::BAD_REQUEST,
+            "signature_method_rejected",
+        )
+        .await;
+    }
+    let hmac = signed_with(SigningKey::HmacSha1(secrets));
+    assert_eq!(myself_name(&harness, hmac).await, "alice");
 }
 
 #[tokio::test]
