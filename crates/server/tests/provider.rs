@@ -1444,3 +1444,25 @@ async fn attack_hostile_headers_get_client_errors() {
         );
     }
 }
+
+#[tokio::test]
+async fn attack_forged_request_does_not_use_up_the_nonce_it_carries() {
+    let harness = provider(ALL).await;
+    let target = url(MYSELF);
+    let taken = nonce();
+    let forged = Signing {
+        key: stranger_key(),
+        ..Signing::new(&harness, "GET", &target)
+    };
+    refused(
+        &harness,
+        forged.request_with(&forged.header(&taken)),
+        StatusCode::UNAUTHORIZED,
+        "signature_invalid",
+    )
+    .await;
+
+    let genuine = Signing::new(&harness, "GET", &target);
+    let request = genuine.request_with(&genuine.header(&taken));
+    assert_eq!(myself_name(&harness, request).await, "bob");
+}
