@@ -1466,3 +1466,52 @@ async fn attack_forged_request_does_not_use_up_the_nonce_it_carries() {
     let request = genuine.request_with(&genuine.header(&taken));
     assert_eq!(myself_name(&harness, request).await, "bob");
 }
+
+#[tokio::test]
+async fn attack_flood_of_token_requests_is_refused_before_any_signature_work() {
+    let harness = provider(ALL).await;
+    let endpoint = url("/plugins/servlet/oauth/request-token");
+    let unsigned = || {
+        Request::post("/plugins/servlet/oauth/request-token")
+            .body(Body::empty())
+            .unwrap()
+    };
+    for _ in 0..120 {
+        refused(
+            &harness,
+            unsigned(),
+            StatusCode::BAD_REQUEST,
+            "parameter_absent",
+        )
+        .await;
+    }
+
+    let forged = Signing {
+        key: stranger_key(),
+        token: None,
+        callback: Some(CALLBACK),
+        ..Signing::new(&harness, "POST", &endpoint)
+    };
+    let genuine = Signing {
+        key: consumer_key(),
+        ..forged
+    };
+    let genuine_header = genuine.header(&nonce());
+    for request in [forged.request(), genuine.request_with(&genuine_header)] {
+        let braked = harness.send(request).await;
+        assert_eq!(
+            braked.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            braked.body
+        );
+        assert_eq!(braked.header(header::RETRY_AFTER), "60");
+        assert_eq!(braked.json()["status"], 429, "{}", braked.body);
+    }
+
+    // The braked request got no further than the brake: its nonce was never recorded.
+    harness.clock.advance(60);
+    let later = harness.send(genuine.request_with(&genuine_header)).await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    assert_eq!(later.form_value("oauth_callback_confirmed"), "true");
+}
