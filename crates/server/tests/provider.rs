@@ -1515,3 +1515,26 @@ async fn attack_flood_of_token_requests_is_refused_before_any_signature_work() {
     assert_eq!(later.status, StatusCode::OK, "{}", later.body);
     assert_eq!(later.form_value("oauth_callback_confirmed"), "true");
 }
+
+#[tokio::test]
+async fn attack_expired_request_token_is_refused_at_the_access_token_endpoint() {
+    let harness = provider(ALL).await;
+    let (request_token, verifier) = authorised_request_token(&harness).await;
+    harness
+        .clock
+        .advance(harness.state.config().token_lifetimes.request);
+    let verifier = Secret::new(verifier);
+    let endpoint = url("/plugins/servlet/oauth/access-token");
+    let exchange = Signing {
+        token: Some(&request_token),
+        verifier: Some(&verifier),
+        ..Signing::new(&harness, "POST", &endpoint)
+    };
+    refused(
+        &harness,
+        exchange.request(),
+        StatusCode::UNAUTHORIZED,
+        "token_expired",
+    )
+    .await;
+}
