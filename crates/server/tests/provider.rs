@@ -4,7 +4,9 @@
 
 use std::sync::OnceLock;
 
-use applinks_oauth1::{ClientRequest, PrivateKey, Secret, SharedSecrets, SigningKey};
+use applinks_oauth1::{
+    ClientRequest, PrivateKey, Secret, SharedSecrets, SigningKey, percent_encode,
+};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::json;
@@ -93,6 +95,8 @@ struct Signing<'a> {
     callback: Option<&'a str>,
     verifier: Option<&'a Secret>,
     session_handle: Option<&'a Secret>,
+    /// The decoded parameters of a form-encoded body, which the signature covers.
+    form: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Signing<'a> {
@@ -108,6 +112,7 @@ impl<'a> Signing<'a> {
             callback: None,
             verifier: None,
             session_handle: None,
+            form: &[],
         }
     }
 
@@ -123,7 +128,7 @@ impl<'a> Signing<'a> {
             callback: self.callback,
             verifier: self.verifier,
             session_handle: self.session_handle,
-            ..ClientRequest::default()
+            form: self.form,
         }
         .authorization_header(&SigningKey::RsaSha1(self.key))
         .unwrap()
@@ -147,6 +152,21 @@ impl<'a> Signing<'a> {
 
 fn url(path: &str) -> String {
     format!("{BASE_URL}{path}")
+}
+
+/// The protocol parameters of a signed `Authorization` header, form-encoded for the query
+/// (RFC 5849 §3.5.3) or the body (§3.5.2). The signature covers the same parameters whichever
+/// transport carries them; `realm` is not one of them.
+fn protocol_form(authorization: &str) -> String {
+    let params = applinks_oauth1::parse_auth_params(authorization)
+        .unwrap()
+        .unwrap();
+    params
+        .iter()
+        .filter(|(name, _)| name != "realm")
+        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 const MYSELF: &str = "/rest/api/1.0/myself";
@@ -321,6 +341,108 @@ async fn two_legged_acts_as_the_execute_as_user_and_impersonates_when_allowed() 
         myself_name(&harness, Signing::new(&harness, "GET", &as_alice).request()).await,
         "alice"
     );
+}
+
+#[tokio::test]
+async fn protocol_parameters_in_the_query_are_verified_and_act_as_the_signed_user() {
+    let harness = provider(ALL).await;
+    let signed_for = |requestor: &str| {
+        let target = url(&format!("{MYSELF}?xoauth_requestor_id={requestor}"));
+        protocol_form(&Signing::new(&harness, "GET", &target).header(&nonce()))
+    };
+    let in_query = |requestor: &str, protocol: &str| {
+        Request::get(format!(
+            "{MYSELF}?xoauth_requestor_id={requestor}&{protocol}"
+        ))
+        .body(Body::empty())
+        .unwrap()
+    };
+
+    let signed = in_query("alice", &signed_for("alice"));
+    assert_eq!(myself_name(&harness, signed).await, "alice");
+
+    let tampered = in_query("admin", &signed_for("alice"));
+    refused(
+        &harness,
+        tampered,
+        StatusCode::UNAUTHORIZED,
+        "signature_invalid",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn protocol_parameters_in_a_form_body_are_verified_and_act_as_the_signed_user() {
+    use applinks_core::store::AuditStore as _;
+    let harness = provider(ALL).await;
+    let path = format!("/rest/applinks/1.0/applicationlink/primary/{LINK_ID}");
+    let target = url(&path);
+    let signed_for = |requestor: &str| {
+        let form = [("xoauth_requestor_id", requestor)];
+        let signing = Signing {
+            form: &form,
+            ..Signing::new(&harness, "POST", &target)
+        };
+        protocol_form(&signing.header(&nonce()))
+    };
+    let in_body = |requestor: &str, protocol: &str| {
+        Request::post(&path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "xoauth_requestor_id={requestor}&{protocol}"
+            )))
+            .unwrap()
+    };
+
+    let signed = harness.send(in_body("admin", &signed_for("admin"))).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    let events = harness.state.database().audit_events(1).await.unwrap();
+    assert_eq!(
+        (events[0].action.as_str(), events[0].actor.as_str()),
+        ("link.make_primary", "admin")
+    );
+
+    // Signed for alice, who may not make a link primary, and sent as the administrator.
+    let tampered = in_body("admin", &signed_for("alice"));
+    refused(
+        &harness,
+        tampered,
+        StatusCode::UNAUTHORIZED,
+        "signature_invalid",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn anonymous_two_legged_requests_are_nobody_to_myself() {
+    let harness = provider(Permissions {
+        two_lo: true,
+        execute_as: None,
+        impersonation: false,
+    })
+    .await;
+    let target = url(MYSELF);
+    let signing = Signing::new(&harness, "GET", &target);
+    let header = signing.header(&nonce());
+    let answer = harness.send(signing.request_with(&header)).await;
+    // The signature holds, so the refusal is not an OAuth one: the request acts as no user,
+    // and myself has nobody to describe.
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    assert_eq!(
+        answer.header(header::WWW_AUTHENTICATE),
+        "Basic realm=\"applinks\""
+    );
+    assert_eq!(answer.json()["status"], 401, "{}", answer.body);
+    assert!(!answer.body.contains("oauth_problem"), "{}", answer.body);
+
+    // The layer did verify it: its nonce is spent.
+    refused(
+        &harness,
+        signing.request_with(&header),
+        StatusCode::UNAUTHORIZED,
+        "nonce_used",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -715,6 +837,35 @@ async fn consumer_configuration_is_validated_and_admin_only() {
 #[tokio::test]
 async fn a_generic_consumer_signs_with_hmac_sha1_and_a_shared_secret() {
     let harness = provider(ALL).await;
+    let link = add_generic_consumer(&harness).await;
+    let read = harness
+        .admin_json(
+            "GET",
+            &format!("/rest/applinks-oauth/latest/applicationlink/{link}/authentication/consumer"),
+            json!(null),
+        )
+        .await;
+    assert!(
+        !read.body.contains(GENERIC_SECRET),
+        "the secret is never sent back"
+    );
+
+    let secret = Secret::new(GENERIC_SECRET);
+    let target = url(&format!("{MYSELF}?xoauth_requestor_id=alice"));
+    let header = hmac_header(&target, GENERIC, &secret, harness.clock_now());
+    let request = Request::get(format!("{MYSELF}?xoauth_requestor_id=alice"))
+        .header(header::AUTHORIZATION, header)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(myself_name(&harness, request).await, "alice");
+}
+
+/// The key of the generic consumer, which signs with a shared secret.
+const GENERIC: &str = "script";
+const GENERIC_SECRET: &str = "a long shared secret";
+
+/// Adds a link to a generic application and its HMAC-SHA1 consumer; returns the link's id.
+async fn add_generic_consumer(harness: &Harness) -> &'static str {
     let link = "generic-1";
     let created = harness
         .admin_json(
@@ -724,7 +875,10 @@ async fn a_generic_consumer_signs_with_hmac_sha1_and_a_shared_secret() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
-    let consumer = json!({"key": "script", "signatureMethod": "HMAC-SHA1", "sharedSecret": "a long shared secret", "twoLOAllowed": true, "twoLOImpersonationAllowed": true});
+    let consumer = json!({
+        "key": GENERIC, "signatureMethod": "HMAC-SHA1", "sharedSecret": GENERIC_SECRET,
+        "twoLOAllowed": true, "twoLOImpersonationAllowed": true,
+    });
     let set = harness
         .admin_json(
             "PUT",
@@ -733,26 +887,7 @@ async fn a_generic_consumer_signs_with_hmac_sha1_and_a_shared_secret() {
         )
         .await;
     assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.body);
-    let read = harness
-        .admin_json(
-            "GET",
-            &format!("/rest/applinks-oauth/latest/applicationlink/{link}/authentication/consumer"),
-            json!(null),
-        )
-        .await;
-    assert!(
-        !read.body.contains("a long shared secret"),
-        "the secret is never sent back"
-    );
-
-    let secret = Secret::new("a long shared secret");
-    let target = url(&format!("{MYSELF}?xoauth_requestor_id=alice"));
-    let header = hmac_header(&target, "script", &secret, harness.clock_now());
-    let request = Request::get(format!("{MYSELF}?xoauth_requestor_id=alice"))
-        .header(header::AUTHORIZATION, header)
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(myself_name(&harness, request).await, "alice");
+    link
 }
 
 fn hmac_header(url: &str, consumer: &str, secret: &Secret, timestamp: i64) -> String {
@@ -760,6 +895,12 @@ fn hmac_header(url: &str, consumer: &str, secret: &Secret, timestamp: i64) -> St
         consumer_secret: secret,
         token_secret: None,
     };
+    get_header(url, consumer, &SigningKey::HmacSha1(secrets), timestamp)
+}
+
+/// The `Authorization` header of a 2-legged GET signed with `key`, as generic libraries send
+/// it (without `oauth_token`).
+fn get_header(url: &str, consumer: &str, key: &SigningKey<'_>, timestamp: i64) -> String {
     ClientRequest {
         method: "GET",
         url,
@@ -768,7 +909,7 @@ fn hmac_header(url: &str, consumer: &str, secret: &Secret, timestamp: i64) -> St
         nonce: &nonce(),
         ..ClientRequest::default()
     }
-    .authorization_header(&SigningKey::HmacSha1(secrets))
+    .authorization_header(key)
     .unwrap()
 }
 
@@ -944,6 +1085,42 @@ async fn attack_method_downgrade_is_refused() {
 }
 
 #[tokio::test]
+async fn attack_method_downgrade_of_a_shared_secret_consumer_is_refused() {
+    let harness = provider(ALL).await;
+    add_generic_consumer(&harness).await;
+    let as_alice = format!("{MYSELF}?xoauth_requestor_id=alice");
+    let target = url(&as_alice);
+    let secret = Secret::new(GENERIC_SECRET);
+    let secrets = SharedSecrets {
+        consumer_secret: &secret,
+        token_secret: None,
+    };
+    let signed_with = |key: SigningKey<'_>| {
+        let header = get_header(&target, GENERIC, &key, harness.clock_now());
+        Request::get(&as_alice)
+            .header(header::AUTHORIZATION, header)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // PLAINTEXT with the right secret is a valid PLAINTEXT signature: only holding the consumer
+    // to its one method refuses it.
+    for key in [
+        SigningKey::Plaintext(secrets),
+        SigningKey::RsaSha1(consumer_key()),
+    ] {
+        refused(
+            &harness,
+            signed_with(key),
+            StatusCode::BAD_REQUEST,
+            "signature_method_rejected",
+        )
+        .await;
+    }
+    let hmac = signed_with(SigningKey::HmacSha1(secrets));
+    assert_eq!(myself_name(&harness, hmac).await, "alice");
+}
+
+#[tokio::test]
 async fn attack_tampering_after_signing_is_refused() {
     let harness = provider(ALL).await;
     let signed_url = url(&format!("{MYSELF}?xoauth_requestor_id=bob"));
@@ -974,12 +1151,19 @@ async fn attack_tampering_after_signing_is_refused() {
     )
     .await;
 
-    let path = Request::get("/rest/api/1.0/myself/?xoauth_requestor_id=bob")
+    // Another route behind the same layer, which would list bob's tokens were the path not
+    // signed.
+    let path = Request::get("/rest/applinks-oauth/1.0/accesstokens?xoauth_requestor_id=bob")
         .header(header::AUTHORIZATION, signing.header(&nonce()))
         .body(Body::empty())
         .unwrap();
-    let answer = harness.send(path).await;
-    assert!(answer.status.is_client_error(), "{}", answer.status);
+    refused(
+        &harness,
+        path,
+        StatusCode::UNAUTHORIZED,
+        "signature_invalid",
+    )
+    .await;
 
     // Signed for another host, port or scheme than this server's base URL.
     for elsewhere in [
@@ -1259,4 +1443,98 @@ async fn attack_hostile_headers_get_client_errors() {
             answer.status
         );
     }
+}
+
+#[tokio::test]
+async fn attack_forged_request_does_not_use_up_the_nonce_it_carries() {
+    let harness = provider(ALL).await;
+    let target = url(MYSELF);
+    let taken = nonce();
+    let forged = Signing {
+        key: stranger_key(),
+        ..Signing::new(&harness, "GET", &target)
+    };
+    refused(
+        &harness,
+        forged.request_with(&forged.header(&taken)),
+        StatusCode::UNAUTHORIZED,
+        "signature_invalid",
+    )
+    .await;
+
+    let genuine = Signing::new(&harness, "GET", &target);
+    let request = genuine.request_with(&genuine.header(&taken));
+    assert_eq!(myself_name(&harness, request).await, "bob");
+}
+
+#[tokio::test]
+async fn attack_flood_of_token_requests_is_refused_before_any_signature_work() {
+    let harness = provider(ALL).await;
+    let endpoint = url("/plugins/servlet/oauth/request-token");
+    let unsigned = || {
+        Request::post("/plugins/servlet/oauth/request-token")
+            .body(Body::empty())
+            .unwrap()
+    };
+    for _ in 0..120 {
+        refused(
+            &harness,
+            unsigned(),
+            StatusCode::BAD_REQUEST,
+            "parameter_absent",
+        )
+        .await;
+    }
+
+    let forged = Signing {
+        key: stranger_key(),
+        token: None,
+        callback: Some(CALLBACK),
+        ..Signing::new(&harness, "POST", &endpoint)
+    };
+    let genuine = Signing {
+        key: consumer_key(),
+        ..forged
+    };
+    let genuine_header = genuine.header(&nonce());
+    for request in [forged.request(), genuine.request_with(&genuine_header)] {
+        let braked = harness.send(request).await;
+        assert_eq!(
+            braked.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            braked.body
+        );
+        assert_eq!(braked.header(header::RETRY_AFTER), "60");
+        assert_eq!(braked.json()["status"], 429, "{}", braked.body);
+    }
+
+    // The braked request got no further than the brake: its nonce was never recorded.
+    harness.clock.advance(60);
+    let later = harness.send(genuine.request_with(&genuine_header)).await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    assert_eq!(later.form_value("oauth_callback_confirmed"), "true");
+}
+
+#[tokio::test]
+async fn attack_expired_request_token_is_refused_at_the_access_token_endpoint() {
+    let harness = provider(ALL).await;
+    let (request_token, verifier) = authorised_request_token(&harness).await;
+    harness
+        .clock
+        .advance(harness.state.config().token_lifetimes.request);
+    let verifier = Secret::new(verifier);
+    let endpoint = url("/plugins/servlet/oauth/access-token");
+    let exchange = Signing {
+        token: Some(&request_token),
+        verifier: Some(&verifier),
+        ..Signing::new(&harness, "POST", &endpoint)
+    };
+    refused(
+        &harness,
+        exchange.request(),
+        StatusCode::UNAUTHORIZED,
+        "token_expired",
+    )
+    .await;
 }
