@@ -2,13 +2,17 @@
 //! outgoing authentication of a generic application, configured by hand when the remote does
 //! not speak application links (SPEC §5.2 step 5): 3-legged OAuth with the remote's token and
 //! authorise URLs, 2-legged OAuth, or Basic with a service account (legacy).
+//!
+//! Setting or removing an OAuth provider also turns the matching outgoing level of the link on
+//! or off, as in the reference products, where a link's outgoing OAuth status is the set of
+//! providers configured for it: configuring one is what makes requests across the link use it.
 
 use std::collections::BTreeMap;
 
 use applinks_core::consumer::ConsumerKey;
-use applinks_core::link::{ApplicationLink, normalise_url};
+use applinks_core::link::{ApplicationLink, OAuthLevels, normalise_url};
 use applinks_core::manifest::AuthenticationProvider;
-use applinks_core::store::ProviderStore;
+use applinks_core::store::{LinkStore, ProviderStore};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
@@ -97,6 +101,7 @@ pub(crate) async fn configure(
         .database()
         .put_provider(&link.id, provider, &config)
         .await?;
+    set_level(state, link, provider, true).await?;
     tracing::info!(link = %link.id, provider, by = %caller.user.username, "outgoing authentication set");
     audit::record(
         state,
@@ -135,6 +140,7 @@ async fn remove(
     {
         return Err(ApiError::NotFound);
     }
+    set_level(&state, &link, provider.short_name(), false).await?;
     audit::record(
         &state,
         &caller,
@@ -145,6 +151,45 @@ async fn remove(
     )
     .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Turns the outgoing level that `provider` stands for on or off, if it stands for one.
+async fn set_level(
+    state: &AppState,
+    link: &ApplicationLink,
+    provider: &str,
+    on: bool,
+) -> Result<(), ApiError> {
+    let Some(outgoing) = AuthenticationProvider::parse(provider)
+        .and_then(|provider| with_level(link.outgoing, provider, on))
+        .filter(|outgoing| *outgoing != link.outgoing)
+    else {
+        return Ok(());
+    };
+    let mut updated = link.clone();
+    updated.outgoing = outgoing;
+    state.database().put_link(&updated).await?;
+    tracing::info!(link = %link.id, ?outgoing, "outgoing OAuth levels changed");
+    Ok(())
+}
+
+/// `levels` with the one `provider` stands for set to `on`; `None` for a provider that is not
+/// an OAuth level.
+fn with_level(
+    mut levels: OAuthLevels,
+    provider: AuthenticationProvider,
+    on: bool,
+) -> Option<OAuthLevels> {
+    let level = match provider {
+        AuthenticationProvider::OAuth => &mut levels.enabled,
+        AuthenticationProvider::TwoLeggedOAuth => &mut levels.two_lo_enabled,
+        AuthenticationProvider::TwoLeggedOAuthWithImpersonation => {
+            &mut levels.two_lo_impersonation_enabled
+        }
+        AuthenticationProvider::Basic | AuthenticationProvider::TrustedApps => return None,
+    };
+    *level = on;
+    Some(levels)
 }
 
 /// Checks a provider's configuration, listing every mistake, and seals its secrets.

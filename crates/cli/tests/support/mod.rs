@@ -1,5 +1,6 @@
 //! Real `applinks` processes for the tests: a fresh data directory, a free loopback port, the
-//! server started and awaited, plain HTTP/1.1 requests, and the user command.
+//! server started and awaited, plain HTTP/1.1 requests, a browser over them, and the user
+//! command.
 
 #![allow(dead_code, reason = "each test file uses its own part of the support")]
 
@@ -10,6 +11,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+pub(crate) mod browser;
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_applinks");
 pub(crate) const ADMIN_PASSWORD: &str = "the admin's password";
