@@ -134,7 +134,8 @@ pub fn negotiate(remote_inbound: &[AuthenticationProvider], share_userbase: bool
     let mut notes = Vec::new();
     if offers(Provider::TrustedApps) {
         notes.push(
-            "The remote application offers Trusted Applications, which is deprecated; OAuth is              used instead."
+            "The remote application offers Trusted Applications, which is deprecated; OAuth is \
+                 used instead."
                 .to_owned(),
         );
     }
@@ -143,7 +144,8 @@ pub fn negotiate(remote_inbound: &[AuthenticationProvider], share_userbase: bool
     } else if offers(Provider::OAuth) {
         if share_userbase {
             notes.push(
-                "The remote application does not accept OAuth with impersonation; the link uses                  OAuth, so each user authorises it once."
+                "The remote application does not accept OAuth with impersonation; the link uses \
+                 OAuth, so each user authorises it once."
                     .to_owned(),
             );
         }
@@ -154,7 +156,8 @@ pub fn negotiate(remote_inbound: &[AuthenticationProvider], share_userbase: bool
     } else {
         if offers(Provider::Basic) {
             notes.push(
-                "The remote application only accepts Basic authentication (legacy): configure a                  service account for the outgoing direction."
+                "The remote application only accepts Basic authentication (legacy): configure a \
+                 service account for the outgoing direction."
                     .to_owned(),
             );
         } else {

@@ -33,7 +33,6 @@ pub(crate) fn own_manifest(state: &AppState) -> Manifest {
         build_number: build_number(),
         applinks_version: APPLINKS_VERSION.to_owned(),
         // Only what this build really accepts and sends: peers choose authentication from it.
-        // Outgoing 3-legged OAuth joins the list once the consumer side of the dance exists.
         inbound_authentication_types: vec![
             AuthenticationProvider::OAuth,
             AuthenticationProvider::TwoLeggedOAuth,
@@ -41,6 +40,7 @@ pub(crate) fn own_manifest(state: &AppState) -> Manifest {
             AuthenticationProvider::Basic,
         ],
         outbound_authentication_types: vec![
+            AuthenticationProvider::OAuth,
             AuthenticationProvider::TwoLeggedOAuth,
             AuthenticationProvider::TwoLeggedOAuthWithImpersonation,
         ],

@@ -36,6 +36,7 @@ async fn the_manifest_is_xml_by_default_in_the_reference_field_order() {
         "<buildNumber>",
         "<applinksVersion>",
         "<inboundAuthenticationTypes>",
+        "<outboundAuthenticationTypes>",
         "<publicSignup>",
         "<url>",
     ];
@@ -44,6 +45,35 @@ async fn the_manifest_is_xml_by_default_in_the_reference_field_order() {
         .map(|field| body.find(field).unwrap())
         .collect();
     assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "{body}");
+
+    // Every provider this build serves and sends, fully qualified, so that peers negotiate
+    // from what is really there (3-legged outgoing is the consumer side of the dance).
+    let provider = |direction: &str, name: &str| {
+        format!(
+            "<{direction}AuthenticationTypes>com.atlassian.applinks.api.auth.types.{name}\
+             </{direction}AuthenticationTypes>"
+        )
+    };
+    for name in [
+        "OAuthAuthenticationProvider",
+        "TwoLeggedOAuthAuthenticationProvider",
+        "TwoLeggedOAuthWithImpersonationAuthenticationProvider",
+    ] {
+        for direction in ["inbound", "outbound"] {
+            assert!(
+                body.contains(&provider(direction, name)),
+                "{direction} {name}: {body}"
+            );
+        }
+    }
+    assert!(
+        body.contains(&provider("inbound", "BasicAuthenticationProvider")),
+        "{body}"
+    );
+    assert!(
+        !body.contains("TrustedAppsAuthenticationProvider"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
