@@ -220,6 +220,21 @@ fn a_link_created_through_one_node_appears_on_the_other() {
     assert_eq!(read.json()["name"], "Wiki");
     assert_eq!(read.json()["isPrimary"], true);
 
+    // The audit log is the cluster's too: node 2 reports the change node 1 made.
+    let log = cluster
+        .node(1)
+        .admin_json("GET", "/rest/applinks/1.0/auditlog", &json!(null));
+    assert_eq!(log.status, 200, "{}", log.body);
+    let events = log.json();
+    let created = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["action"] == "link.create" && event["target"] == "wiki-1")
+        .unwrap_or_else(|| panic!("no link.create of wiki-1 in {events}"));
+    assert_eq!(created["actor"], "admin");
+    assert_eq!(created["after"]["name"], "Wiki");
+
     let manifests: Vec<_> = (0..2)
         .map(|node| {
             cluster
