@@ -20,8 +20,10 @@ pub(crate) enum UserCommand {
     List(ListArgs),
     /// Change a user's password; their sessions end.
     Passwd(PasswdArgs),
-    /// Disable a user: they can no longer sign in, use Basic or be acted as across a link, and
-    /// their sessions end. The last enabled administrator cannot be disabled.
+    /// Disable a user; their sessions end.
+    ///
+    /// A disabled user can no longer sign in, use Basic, or be acted as across a link. The last
+    /// enabled administrator cannot be disabled.
     Disable(NameArgs),
     /// Enable a disabled user again.
     Enable(NameArgs),
