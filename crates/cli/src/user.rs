@@ -1,10 +1,10 @@
-//! `applinks user add|list|passwd`: local users, straight in the database, safe while a server
-//! uses the same database.
+//! `applinks user add|list|passwd|disable|enable`: local users, straight in the database, safe
+//! while a server uses the same database.
 
 use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::{Context as _, bail};
-use applinks_core::store::{SessionStore, StoreError, UserStore};
+use applinks_core::store::{DisabledChange, SessionStore, StoreError, UserStore};
 use applinks_core::user::{NewUser, Username};
 use applinks_server::password;
 use clap::{Args, Subcommand};
@@ -20,6 +20,13 @@ pub(crate) enum UserCommand {
     List(ListArgs),
     /// Change a user's password; their sessions end.
     Passwd(PasswdArgs),
+    /// Disable a user; their sessions end.
+    ///
+    /// A disabled user can no longer sign in, use Basic, or be acted as across a link. The last
+    /// enabled administrator cannot be disabled.
+    Disable(NameArgs),
+    /// Enable a disabled user again.
+    Enable(NameArgs),
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +64,14 @@ pub(crate) struct PasswdArgs {
     storage: StorageArgs,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct NameArgs {
+    /// The user name.
+    name: String,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
 /// Where a new password comes from: the flag, standard input, or a prompt on a terminal.
 #[derive(Debug, Args)]
 struct PasswordArgs {
@@ -74,6 +89,8 @@ pub(crate) async fn run(command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add(args) => add(args).await,
         UserCommand::List(args) => list(args).await,
         UserCommand::Passwd(args) => passwd(args).await,
+        UserCommand::Disable(args) => set_disabled(args, true).await,
+        UserCommand::Enable(args) => set_disabled(args, false).await,
     }
 }
 
@@ -103,15 +120,15 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
 async fn list(args: ListArgs) -> anyhow::Result<()> {
     let database = open(&args.storage).await?;
     let users = database.users().await.context("cannot list users")?;
-    println!("{:<24} {:<28} {:<32} ROLE", "NAME", "DISPLAY NAME", "EMAIL");
+    println!(
+        "{:<24} {:<28} {:<32} {:<6} STATE",
+        "NAME", "DISPLAY NAME", "EMAIL", "ROLE"
+    );
     for user in users {
-        let role = match (user.is_admin, user.disabled) {
-            (_, true) => "disabled",
-            (true, false) => "admin",
-            (false, false) => "user",
-        };
+        let role = if user.is_admin { "admin" } else { "user" };
+        let state = if user.disabled { "disabled" } else { "enabled" };
         println!(
-            "{:<24} {:<28} {:<32} {role}",
+            "{:<24} {:<28} {:<32} {role:<6} {state}",
             user.username, user.display_name, user.email
         );
     }
@@ -130,6 +147,43 @@ async fn passwd(args: PasswdArgs) -> anyhow::Result<()> {
     }
     let ended = database.delete_user_sessions(&username).await?;
     println!("Changed the password of {username}; ended {ended} session(s).");
+    Ok(())
+}
+
+/// Disables or enables a user; disabling also ends their sessions.
+async fn set_disabled(args: NameArgs, disabled: bool) -> anyhow::Result<()> {
+    let username = Username::parse(&args.name).with_context(|| format!("{:?}", args.name))?;
+    let (done, state) = if disabled {
+        ("Disabled", "disabled")
+    } else {
+        ("Enabled", "enabled")
+    };
+    let database = open(&args.storage).await?;
+    let change = database
+        .set_user_disabled(&username, disabled)
+        .await
+        .with_context(|| format!("cannot change whether {username} is disabled"))?;
+    let message = match change {
+        DisabledChange::Changed => format!("{done} {username}"),
+        DisabledChange::Unchanged => format!("{username} was already {state}"),
+        DisabledChange::NoSuchUser => bail!("there is no user named {username}"),
+        DisabledChange::LastAdministrator => bail!(
+            "{username} is the last enabled administrator and stays enabled; add another \
+             administrator (applinks user add NAME --admin) or enable one first"
+        ),
+    };
+    if !disabled {
+        println!("{message}.");
+        return Ok(());
+    }
+
+    // Ended even when the user was disabled already, in case an earlier run stopped between the
+    // two steps. The server refuses a disabled user's sessions anyway; this removes them.
+    let ended = database
+        .delete_user_sessions(&username)
+        .await
+        .context("cannot end the user's sessions")?;
+    println!("{message}; ended {ended} session(s).");
     Ok(())
 }
 

@@ -115,7 +115,8 @@ fn users_are_managed_while_the_server_runs() {
     assert!(
         listing
             .lines()
-            .any(|line| line.starts_with("admin") && line.ends_with("admin"))
+            .any(|line| line.starts_with("admin") && line.ends_with("admin  enabled")),
+        "{listing}"
     );
 
     let changed = user(
@@ -136,6 +137,84 @@ fn users_are_managed_while_the_server_runs() {
             .status,
         200
     );
+}
+
+#[test]
+fn a_disabled_user_is_out_at_once_and_back_when_enabled() {
+    let dir = data_dir("disable");
+    let server = Server::start_with(&dir, &[], &[("APPLINKS_ADMIN_PASSWORD", "admin password")]);
+    support::add_user(&dir, "alice");
+    let auth = basic("alice", &support::password_of("alice"));
+    let cookie = sign_in(&server, "alice");
+    let myself = |credential: (&str, &str)| {
+        let answer = server.get("/rest/api/1.0/myself", &[credential]).unwrap();
+        answer.status
+    };
+    assert_eq!(myself(("Authorization", &auth)), 200);
+    assert_eq!(myself(("Cookie", &cookie)), 200);
+
+    let disabled = user(&dir, &["disable", "alice"], "");
+    assert!(disabled.status.success(), "{}", text(&disabled.stderr));
+    assert_eq!(
+        text(&disabled.stdout).trim(),
+        "Disabled alice; ended 1 session(s)."
+    );
+    assert_eq!(myself(("Authorization", &auth)), 401);
+    assert_eq!(myself(("Cookie", &cookie)), 401);
+    let listing = text(&user(&dir, &["list"], "").stdout);
+    assert!(
+        listing
+            .lines()
+            .any(|line| line.starts_with("alice") && line.ends_with("user   disabled")),
+        "{listing}"
+    );
+    let again = user(&dir, &["disable", "alice"], "");
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(
+        text(&again.stdout).trim(),
+        "alice was already disabled; ended 0 session(s)."
+    );
+
+    let enabled = user(&dir, &["enable", "alice"], "");
+    assert!(enabled.status.success(), "{}", text(&enabled.stderr));
+    assert_eq!(text(&enabled.stdout).trim(), "Enabled alice.");
+    assert_eq!(myself(("Authorization", &auth)), 200);
+    assert_eq!(
+        myself(("Cookie", &cookie)),
+        401,
+        "ended sessions stay ended"
+    );
+
+    // `admin` is the only administrator: refused, and still able to sign in.
+    let last = user(&dir, &["disable", "admin"], "");
+    assert_eq!(last.status.code(), Some(1));
+    let stderr = text(&last.stderr);
+    assert!(
+        stderr.contains("admin is the last enabled administrator and stays enabled"),
+        "{stderr}"
+    );
+    assert!(text(&last.stdout).is_empty());
+    assert_eq!(
+        myself(("Authorization", &basic("admin", "admin password"))),
+        200
+    );
+}
+
+/// Signs `username` in through the form and returns the session cookie (`name=value`).
+fn sign_in(server: &Server, username: &str) -> String {
+    let password = url::form_urlencoded::byte_serialize(support::password_of(username).as_bytes())
+        .collect::<String>();
+    let answer = support::request(
+        server.port,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("username={username}&password={password}&next=%2F"),
+    )
+    .unwrap();
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let cookie = answer.header("Set-Cookie").split(';').next().unwrap();
+    cookie.to_owned()
 }
 
 #[test]
@@ -165,6 +244,9 @@ fn user_mistakes_are_explained_and_change_nothing() {
             "long enough\n",
             "no user named nobody",
         ),
+        (&["disable", "nobody"][..], "", "no user named nobody"),
+        (&["enable", "nobody"][..], "", "no user named nobody"),
+        (&["disable", "b o b"][..], "", "user name"),
     ] {
         let output = user(&dir, args, stdin);
         assert_eq!(output.status.code(), Some(1), "{args:?}");

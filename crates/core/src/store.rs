@@ -72,6 +72,30 @@ pub trait UserStore {
 
     /// How many users exist.
     fn user_count(&self) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Disables (`disabled = true`) or enables a user. The instance never loses its last enabled
+    /// administrator this way: disabling them answers [`DisabledChange::LastAdministrator`] and
+    /// changes nothing, even when several processes disable administrators at once. Sessions are
+    /// not touched; [`SessionStore::delete_user_sessions`] ends them.
+    fn set_user_disabled(
+        &self,
+        username: &Username,
+        disabled: bool,
+    ) -> impl Future<Output = StoreResult<DisabledChange>> + Send;
+}
+
+/// What [`UserStore::set_user_disabled`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisabledChange {
+    /// The user's state changed as asked.
+    Changed,
+    /// The user was already in the asked state; nothing changed.
+    Unchanged,
+    /// There is no user of that name.
+    NoSuchUser,
+    /// The user is the last enabled administrator, who is never disabled: nobody would be left
+    /// to administer the links.
+    LastAdministrator,
 }
 
 /// Sign-in sessions, keyed by the digest of the id the browser holds.

@@ -227,6 +227,51 @@ async fn signing_in_starts_a_session_that_myself_and_pages_accept() {
 }
 
 #[tokio::test]
+async fn a_disabled_user_loses_their_session_basic_and_sign_in_at_once() {
+    let harness = Harness::new().await;
+    harness.add_user("alice", "alice password").await;
+    let cookie = harness
+        .sign_in("alice", "alice%20password")
+        .await
+        .session_cookie();
+    let myself = |credential: (header::HeaderName, String)| {
+        Request::get("/rest/api/1.0/myself")
+            .header(credential.0, credential.1)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let session = || (header::COOKIE, cookie.clone());
+    let password = || (header::AUTHORIZATION, basic("alice", "alice password"));
+    assert_eq!(harness.send(myself(session())).await.status, StatusCode::OK);
+    assert_eq!(
+        harness.send(myself(password())).await.status,
+        StatusCode::OK
+    );
+
+    // The session stays in the store; the server's check alone keeps alice out.
+    harness.set_disabled("alice", true).await;
+    for credential in [session(), password()] {
+        let answer = harness.send(myself(credential.clone())).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{credential:?}");
+        assert_eq!(answer.json()["status"], 401);
+    }
+    let home = Request::get("/").header(header::COOKIE, &cookie);
+    let page = harness.send(home.body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.header(header::LOCATION).starts_with("/login"));
+    let sign_in = harness.sign_in("alice", "alice%20password").await;
+    assert_eq!(sign_in.status, StatusCode::UNAUTHORIZED);
+    assert!(sign_in.headers.get(header::SET_COOKIE).is_none());
+
+    harness.set_disabled("alice", false).await;
+    assert_eq!(harness.send(myself(session())).await.status, StatusCode::OK);
+    assert_eq!(
+        harness.send(myself(password())).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_shows_the_form_again_without_a_session() {
     let harness = Harness::new().await;
     let answer = harness.sign_in("admin", "nope").await;

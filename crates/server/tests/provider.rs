@@ -459,6 +459,65 @@ async fn an_unknown_user_is_refused_never_mapped_to_another() {
 }
 
 #[tokio::test]
+async fn a_disabled_user_is_refused_through_impersonation_and_as_the_execute_as_user() {
+    let harness = provider(ALL).await;
+    let as_alice = url(&format!("{MYSELF}?xoauth_requestor_id=alice"));
+    let plain = url(MYSELF);
+    let impersonating = || Signing::new(&harness, "GET", &as_alice).request();
+    let executing_as_bob = || Signing::new(&harness, "GET", &plain).request();
+    assert_eq!(myself_name(&harness, impersonating()).await, "alice");
+    assert_eq!(myself_name(&harness, executing_as_bob()).await, "bob");
+
+    harness.set_disabled("alice", true).await;
+    harness.set_disabled("bob", true).await;
+    // Signed requests read users through a cache of one second (`recent.rs`).
+    harness.clock.advance(1);
+    for request in [impersonating(), executing_as_bob()] {
+        refused(
+            &harness,
+            request,
+            StatusCode::UNAUTHORIZED,
+            "permission_denied",
+        )
+        .await;
+    }
+
+    harness.set_disabled("alice", false).await;
+    harness.clock.advance(1);
+    assert_eq!(myself_name(&harness, impersonating()).await, "alice");
+}
+
+#[tokio::test]
+async fn a_disabled_users_access_token_is_refused_until_they_are_enabled() {
+    let harness = provider(ALL).await;
+    let (token, _, _) = dance(&harness).await;
+    let target = url(MYSELF);
+    let with_token = || {
+        Signing {
+            token: Some(&token),
+            ..Signing::new(&harness, "GET", &target)
+        }
+        .request()
+    };
+    assert_eq!(myself_name(&harness, with_token()).await, "alice");
+
+    harness.set_disabled("alice", true).await;
+    harness.clock.advance(1);
+    refused(
+        &harness,
+        with_token(),
+        StatusCode::UNAUTHORIZED,
+        "permission_denied",
+    )
+    .await;
+
+    // The token itself was never revoked: enabling the user makes it work again.
+    harness.set_disabled("alice", false).await;
+    harness.clock.advance(1);
+    assert_eq!(myself_name(&harness, with_token()).await, "alice");
+}
+
+#[tokio::test]
 async fn an_access_token_renews_with_its_session_handle_once() {
     let harness = provider(ALL).await;
     let (token, _, handle) = dance(&harness).await;

@@ -1,9 +1,9 @@
 //! [`UserStore`] over the `users` table.
 
-use applinks_core::store::{StoreError, StoreResult, UserStore};
+use applinks_core::store::{DisabledChange, StoreError, StoreResult, UserStore};
 use applinks_core::user::{NewUser, User, Username};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use crate::database::{Database, flag, store_error, unix_now};
 
@@ -83,6 +83,62 @@ impl UserStore for Database {
             .map_err(store_error)?;
         Ok(count.max(0) as u64)
     }
+
+    async fn set_user_disabled(
+        &self,
+        username: &Username,
+        disabled: bool,
+    ) -> StoreResult<DisabledChange> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+
+        // Locking the enabled administrators first makes two processes that disable two of them
+        // at once take turns, so the second sees the first's change instead of each counting the
+        // other as still enabled. Being a write, it also takes SQLite's write lock up front.
+        sqlx::query("UPDATE users SET disabled = disabled WHERE is_admin = 1 AND disabled = 0")
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+
+        let row = sqlx::query("SELECT is_admin, disabled FROM users WHERE username = $1")
+            .bind(username.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let Some(row) = row else {
+            return Ok(DisabledChange::NoSuchUser);
+        };
+        let is_admin = row.try_get::<i64, _>(0).map_err(store_error)? != 0;
+        let was_disabled = row.try_get::<i64, _>(1).map_err(store_error)? != 0;
+        if was_disabled == disabled {
+            return Ok(DisabledChange::Unchanged);
+        }
+        if disabled && is_admin && enabled_admins_besides(&mut tx, username).await? == 0 {
+            return Ok(DisabledChange::LastAdministrator);
+        }
+
+        sqlx::query("UPDATE users SET disabled = $1 WHERE username = $2")
+            .bind(flag(disabled))
+            .bind(username.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(DisabledChange::Changed)
+    }
+}
+
+/// How many enabled administrators there are other than `username`.
+async fn enabled_admins_besides(
+    connection: &mut AnyConnection,
+    username: &Username,
+) -> StoreResult<i64> {
+    sqlx::query("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND disabled = 0 AND username <> $1")
+        .bind(username.as_str())
+        .fetch_one(connection)
+        .await
+        .map_err(store_error)?
+        .try_get(0)
+        .map_err(store_error)
 }
 
 /// Reads the [`USER_COLUMNS`] of a row.

@@ -7,7 +7,8 @@ use applinks_core::consumer::{Consumer, ConsumerCredential, ConsumerKey, Sealed}
 use applinks_core::link::{ApplicationId, ApplicationLink, LinkDraft};
 use applinks_core::session::Session;
 use applinks_core::store::{
-    ConsumerStore, LinkStore, SessionStore, SettingStore, StoreError, TokenStore, UserStore,
+    ConsumerStore, DisabledChange, LinkStore, SessionStore, SettingStore, StoreError, TokenStore,
+    UserStore,
 };
 use applinks_core::token::{IssuedToken, TokenKind};
 use applinks_core::user::{NewUser, Username};
@@ -142,6 +143,122 @@ async fn password_hashes_are_replaced_only_for_existing_users() {
         assert_eq!(hash, "new-hash");
         let nobody = Username::parse("nobody").unwrap();
         assert!(!db.set_password_hash(&nobody, "x").await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn users_are_disabled_and_enabled_and_unknown_names_answer_so() {
+    for db in backends().await {
+        db.create_user(&user("bob", false)).await.unwrap();
+        let bob = Username::parse("bob").unwrap();
+        let is_disabled = async |name: &Username| db.user(name).await.unwrap().unwrap().disabled;
+
+        assert_eq!(
+            db.set_user_disabled(&bob, true).await.unwrap(),
+            DisabledChange::Changed
+        );
+        assert!(is_disabled(&bob).await);
+        let (with_password, _) = db.user_with_password(&bob).await.unwrap().unwrap();
+        assert!(with_password.disabled);
+        assert!(db.users().await.unwrap()[0].disabled);
+        assert_eq!(
+            db.set_user_disabled(&bob, true).await.unwrap(),
+            DisabledChange::Unchanged
+        );
+
+        assert_eq!(
+            db.set_user_disabled(&bob, false).await.unwrap(),
+            DisabledChange::Changed
+        );
+        assert!(!is_disabled(&bob).await);
+        assert_eq!(
+            db.set_user_disabled(&bob, false).await.unwrap(),
+            DisabledChange::Unchanged
+        );
+
+        let nobody = Username::parse("nobody").unwrap();
+        for disabled in [true, false] {
+            assert_eq!(
+                db.set_user_disabled(&nobody, disabled).await.unwrap(),
+                DisabledChange::NoSuchUser
+            );
+        }
+        assert!(db.user(&nobody).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn the_last_enabled_administrator_is_never_disabled() {
+    for db in backends().await {
+        db.create_user(&user("alice", true)).await.unwrap();
+        db.create_user(&user("carol", true)).await.unwrap();
+        db.create_user(&user("bob", false)).await.unwrap();
+        let [alice, carol] = ["alice", "carol"].map(|name| Username::parse(name).unwrap());
+
+        assert_eq!(
+            db.set_user_disabled(&alice, true).await.unwrap(),
+            DisabledChange::Changed
+        );
+        // Neither a disabled administrator nor an enabled ordinary user counts.
+        assert_eq!(
+            db.set_user_disabled(&carol, true).await.unwrap(),
+            DisabledChange::LastAdministrator
+        );
+        assert!(!db.user(&carol).await.unwrap().unwrap().disabled);
+
+        assert_eq!(
+            db.set_user_disabled(&alice, false).await.unwrap(),
+            DisabledChange::Changed
+        );
+        assert_eq!(
+            db.set_user_disabled(&carol, true).await.unwrap(),
+            DisabledChange::Changed
+        );
+    }
+}
+
+#[tokio::test]
+async fn administrators_disabled_at_once_leave_one_enabled() {
+    for db in backends().await {
+        let mut survivor: Option<Username> = None;
+        for round in 0..10 {
+            let [first, second] = [format!("first{round}"), format!("second{round}")]
+                .map(|name| Username::parse(&name).unwrap());
+            for name in [&first, &second] {
+                db.create_user(&user(name.as_str(), true)).await.unwrap();
+            }
+            // The previous round's survivor goes, so that these two are the only ones left.
+            if let Some(previous) = survivor.take() {
+                let outcome = db.set_user_disabled(&previous, true).await.unwrap();
+                assert_eq!(outcome, DisabledChange::Changed);
+            }
+
+            let (one, two) = tokio::join!(
+                db.set_user_disabled(&first, true),
+                db.set_user_disabled(&second, true)
+            );
+            let outcomes = [one.unwrap(), two.unwrap()];
+            let changed = outcomes
+                .iter()
+                .filter(|outcome| **outcome == DisabledChange::Changed)
+                .count();
+            assert_eq!(changed, 1, "round {round}: {outcomes:?}");
+            assert!(
+                outcomes.contains(&DisabledChange::LastAdministrator),
+                "round {round}: {outcomes:?}"
+            );
+
+            let enabled_admins: Vec<_> = db
+                .users()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|user| user.is_admin && !user.disabled)
+                .map(|user| user.username)
+                .collect();
+            assert_eq!(enabled_admins.len(), 1, "round {round}: {enabled_admins:?}");
+            survivor = enabled_admins.into_iter().next();
+        }
     }
 }
 

@@ -128,6 +128,15 @@ impl Harness {
         let user = NewUser::new(Username::parse(name).unwrap(), None, None, false, hash).unwrap();
         self.state.database().create_user(&user).await.unwrap();
     }
+
+    /// Disables or enables a user through the store, as `applinks user disable|enable` does from
+    /// another process: sessions stay, so only the server's own check keeps the user out.
+    pub(crate) async fn set_disabled(&self, name: &str, disabled: bool) {
+        use applinks_core::store::{DisabledChange, UserStore as _};
+        let name = applinks_core::user::Username::parse(name).unwrap();
+        let change = self.state.database().set_user_disabled(&name, disabled);
+        assert_eq!(change.await.unwrap(), DisabledChange::Changed);
+    }
 }
 
 fn next_id() -> u64 {
