@@ -1,23 +1,29 @@
 //! The 3-legged OAuth login dance between two real `applinks serve` processes, driven the way a
 //! browser drives it: a cookie jar per server, redirects followed by hand, the approval form
 //! posted with its CSRF token. A user without a token is asked to authorise, allows access once,
-//! and is asked again after revoking it on either side.
+//! and is asked again after revoking it on either side. An expired token is renewed with its
+//! session handle without the user; one that cannot be renewed asks the user again.
 
 mod support;
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::{ADMIN_PASSWORD, Answer, Server, add_user, basic, data_dir, password_of, request};
 
 /// A server whose outgoing client may reach loopback, where its peer lives in these tests.
 fn peer(name: &str) -> (Server, std::path::PathBuf) {
+    peer_with(name, &[])
+}
+
+/// [`peer`] with `extra` flags.
+fn peer_with(name: &str, extra: &[&str]) -> (Server, std::path::PathBuf) {
     let dir = data_dir(name);
-    let server = Server::start_with(
-        &dir,
-        &["--outbound-allow", "127.0.0.0/8", "--name", name],
-        &[("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)],
-    );
+    let mut flags = vec!["--outbound-allow", "127.0.0.0/8", "--name", name];
+    flags.extend_from_slice(extra);
+    let server = Server::start_with(&dir, &flags, &[("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)]);
     (server, dir)
 }
 
@@ -195,6 +201,21 @@ fn authorisation_required(answer: &Answer, remote: &Server, via: &Server) -> Str
     uri
 }
 
+/// The grants `alice` gave on `server` (the access tokens it issued), through REST.
+fn grants(server: &Server) -> Value {
+    let authorization = basic("alice", &password_of("alice"));
+    let answer = request(
+        server.port,
+        "GET",
+        "/rest/applinks-oauth/1.0/accesstokens",
+        &[("Authorization", &authorization)],
+        "",
+    )
+    .unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json()
+}
+
 /// `alice`'s authorised links on `server`, through REST with Basic credentials.
 fn authorised_links(server: &Server) -> Value {
     let authorization = basic("alice", &password_of("alice"));
@@ -362,4 +383,68 @@ fn the_dance_refuses_foreign_return_urls_and_the_proxy_foreign_paths() {
     let anonymous = request(a.port, "GET", &start, &[], "").unwrap();
     assert_eq!(anonymous.status, 303);
     assert!(anonymous.header("location").starts_with("/login?next="));
+}
+
+/// Alice on `a` and `b`, `a` linked to `b` with plain OAuth, and alice's access allowed once;
+/// returns `b`'s id and the signed-in browser.
+fn alice_authorised(a: &Server, a_dir: &Path, b: &Server, b_dir: &Path) -> (String, Browser) {
+    for dir in [a_dir, b_dir] {
+        add_user(dir, "alice");
+    }
+    link_with_plain_oauth(a, b);
+    let b_id = server_id(b);
+    let mut browser = Browser::default();
+    browser.sign_in(a, "alice");
+    browser.sign_in(b, "alice");
+    let uri = authorisation_required(&browser.myself_through(a, &b_id), b, a);
+    let (done, _) = browser.authorise(&uri, "allow");
+    assert!(done.body.contains("Access granted"), "{}", done.body);
+    (b_id, browser)
+}
+
+#[test]
+fn an_expired_access_token_is_renewed_with_its_session_handle_without_a_new_dance() {
+    let (a, a_dir) = peer("renew-a");
+    let (b, b_dir) = peer_with("renew-b", &["--oauth-access-token-lifetime", "2"]);
+    let (b_id, mut browser) = alice_authorised(&a, &a_dir, &b, &b_dir);
+    let before = grants(&b);
+    assert_eq!(before.as_array().unwrap().len(), 1, "{before}");
+
+    std::thread::sleep(Duration::from_secs(3));
+    let there = browser.myself_through(&a, &b_id);
+    assert_eq!(there.status, 200, "{}", there.body);
+    assert_eq!(there.json()["name"], "alice");
+
+    // B renewed the grant in place: still one, under a new token that expires later.
+    let after = grants(&b);
+    assert_eq!(after.as_array().unwrap().len(), 1, "{after}");
+    assert_ne!(after[0]["id"], before[0]["id"]);
+    assert!(
+        after[0]["expiresAt"].as_i64() > before[0]["expiresAt"].as_i64(),
+        "{after}"
+    );
+    assert_eq!(authorised_links(&a)[0]["id"], b_id);
+}
+
+#[test]
+fn an_access_token_that_cannot_be_renewed_asks_the_user_to_authorise_again() {
+    let (a, a_dir) = peer("renew-over-a");
+    let lifetimes = [
+        "--oauth-access-token-lifetime",
+        "2",
+        "--oauth-session-lifetime",
+        "2",
+    ];
+    let (b, b_dir) = peer_with("renew-over-b", &lifetimes);
+    let (b_id, mut browser) = alice_authorised(&a, &a_dir, &b, &b_dir);
+
+    // The session ends with the token: B refuses the renewal, and A asks alice again rather
+    // than failing.
+    std::thread::sleep(Duration::from_secs(3));
+    let uri = authorisation_required(&browser.myself_through(&a, &b_id), &b, &a);
+    assert_eq!(authorised_links(&a), json!([]), "the dead token is dropped");
+
+    let (done, _) = browser.authorise(&uri, "allow");
+    assert!(done.body.contains("Access granted"), "{}", done.body);
+    assert_eq!(browser.myself_through(&a, &b_id).status, 200);
 }
