@@ -1,6 +1,7 @@
 //! Links between real `applinks serve` processes on loopback: the wizard's create call 1-way
 //! and 2-way, OAuth with impersonation working in both directions, refused credentials,
-//! deletion with reciprocation, primary links, relocation, and a half-made link repaired.
+//! deletion with reciprocation, primary links, relocation, a half-made link repaired, and the
+//! deprecated Basic outgoing authentication.
 
 mod support;
 
@@ -306,4 +307,51 @@ fn a_half_made_link_is_marked_and_repaired_once_the_remote_is_back() {
         "the remote now trusts us: {}",
         consumer.body
     );
+}
+
+#[test]
+fn a_link_with_basic_authentication_acts_as_its_service_account_and_is_flagged_deprecated() {
+    let (a, a_dir) = peer("basic-a");
+    let (b, b_dir) = peer("basic-b");
+    add_user(&a_dir, "alice");
+    add_user(&b_dir, "robot");
+    let created = create_link(&a, &b, false, false, "");
+    assert_eq!(created.status, 201, "{}", created.body);
+    let b_id = server_id(&b);
+    let off = json!({"outgoing": {
+        "enabled": false, "twoLoEnabled": false, "twoLoImpersonationEnabled": false,
+    }});
+    let status_path = format!("/rest/applinks/3.0/status/{b_id}/oauth");
+    let changed = a.admin_json("PUT", &status_path, &off);
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(myself_through(&a, &b_id, "alice").status, 409);
+
+    let provider_path =
+        format!("/rest/applinks/2.0/applicationlink/{b_id}/authentication/provider");
+    let basic_provider = json!({
+        "provider": "com.atlassian.applinks.api.auth.types.BasicAuthenticationProvider",
+        "config": {"username": "robot", "password": password_of("robot")},
+    });
+    let set = a.admin_json("PUT", &provider_path, &basic_provider);
+    assert_eq!(set.status, 204, "{}", set.body);
+    let listed = a.admin_json("GET", &provider_path, &Value::Null);
+    assert!(
+        !listed.body.contains(&password_of("robot")),
+        "{}",
+        listed.body
+    );
+
+    // Every user acts as the service account over there.
+    let there = myself_through(&a, &b_id, "alice");
+    assert_eq!(there.status, 200, "{}", there.body);
+    assert_eq!(there.json()["name"], "robot");
+
+    let status = a.admin_json(
+        "GET",
+        &format!("/rest/applinks/3.0/status/{b_id}?refresh=true"),
+        &Value::Null,
+    );
+    assert_eq!(status.json()["working"], false, "{}", status.body);
+    assert_eq!(status.json()["error"]["category"], "DEPRECATED");
+    assert_eq!(status.json()["error"]["type"], "MANUAL_LEGACY_UPDATE");
 }

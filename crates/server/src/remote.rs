@@ -1,6 +1,7 @@
 //! Calls this server makes to a linked application, all through the guarded outgoing client:
 //! as the remote administrator while linking (HTTP Basic with the credentials the wizard asked
-//! for), and as a user across an established link (OAuth 1.0a, signed with our key):
+//! for), and as a user across an established link (OAuth 1.0a, signed with our key, or the
+//! deprecated Basic service account of a generic application):
 //! [`request_as_user`] is the request API the proxy and an embedding application use.
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use url::Url;
 use crate::dance;
 use crate::error::ApiError;
 use crate::outbound::{OutboundError, RequestOptions, Response};
+use crate::providers::{self, BasicAccount};
 use crate::state::AppState;
 
 /// Why a call to the remote application failed, in words an administrator can act on.
@@ -78,12 +80,9 @@ impl<'a> RemoteAdmin<'a> {
     ) -> Result<Self, ApiError> {
         let base =
             Url::parse(base).map_err(|_| ApiError::bad_request("the remote URL is not valid"))?;
-        let credentials =
-            base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-        let authorization =
-            HeaderValue::from_str(&format!("Basic {credentials}")).map_err(|_| {
-                ApiError::bad_request("the remote credentials are not valid header text")
-            })?;
+        let authorization = basic_authorization(username, password).ok_or_else(|| {
+            ApiError::bad_request("the remote credentials are not valid header text")
+        })?;
         Ok(Self {
             state,
             base,
@@ -243,7 +242,7 @@ pub enum ActingError {
         /// Our `…/login-dance/authorize` URL for the link, absolute, with the return path.
         authorise_url: String,
     },
-    /// The link has no outgoing OAuth enabled.
+    /// The link has no outgoing OAuth enabled, nor a Basic service account.
     #[error("the link has no outgoing authentication")]
     NotConfigured,
     /// The remote could not be asked, or its answer was unusable.
@@ -278,7 +277,10 @@ impl From<ActingError> for ApiError {
 ///   Without a token, or when the remote refuses the token as rejected or revoked, or refuses
 ///   its renewal (the token is then dropped), [`ActingError::AuthorisationRequired`] names the
 ///   URL that takes the user through the dance and back to `return_to`, a path on this server;
-/// - otherwise plain 2-legged OAuth.
+/// - otherwise plain 2-legged OAuth;
+/// - and for a link without outgoing OAuth whose administrator configured Basic authentication
+///   (`BasicAuthenticationProvider`, legacy and deprecated), HTTP Basic with the configured
+///   service account, whoever `user` is.
 ///
 /// `path_and_query` is joined under the link's rpc URL and may not name OAuth parameters. The
 /// request goes through the guarded outgoing client, with its time and size limits.
@@ -324,7 +326,10 @@ pub async fn request_as_user(
         return Ok(signed_request(state, link, method, path_and_query, Some(user)).await?);
     }
     if !levels.enabled {
-        return Err(ActingError::NotConfigured);
+        let Some(account) = providers::basic_account(state, link).await? else {
+            return Err(ActingError::NotConfigured);
+        };
+        return Ok(basic_request(state, link, method, path_and_query, &account).await?);
     }
 
     let required = || ActingError::AuthorisationRequired {
@@ -364,6 +369,44 @@ pub async fn request_as_user(
         "the linked application refused a held token; dropped it"
     );
     Err(required())
+}
+
+/// Sends a request across `link` with the HTTP Basic credentials of its service account: every
+/// user acts as that one account over there, which is why the reference products deprecate it.
+async fn basic_request(
+    state: &AppState,
+    link: &ApplicationLink,
+    method: Method,
+    path_and_query: &str,
+    account: &BasicAccount,
+) -> Result<Response, RemoteError> {
+    let url = resource_url(link, path_and_query)?;
+    let mut authorization = basic_authorization(&account.username, account.password.expose())
+        .ok_or_else(|| RemoteError::Unusable {
+            step: "the Basic request",
+            reason: "the service account is not valid header text".into(),
+        })?;
+    authorization.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::AUTHORIZATION, authorization);
+    tracing::debug!(link = %link.id, deprecated = true, "sending a request with Basic credentials");
+    Ok(state
+        .outbound()
+        .send(
+            method,
+            &url,
+            headers,
+            Bytes::new(),
+            &RequestOptions::default(),
+        )
+        .await?)
+}
+
+/// The `Authorization` value of HTTP Basic (RFC 7617) for `username` and `password`.
+fn basic_authorization(username: &str, password: &str) -> Option<HeaderValue> {
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    HeaderValue::from_str(&format!("Basic {credentials}")).ok()
 }
 
 /// Sends a 3-legged request signed with the access token `token`.
