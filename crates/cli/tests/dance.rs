@@ -336,6 +336,11 @@ fn the_login_dance_grants_access_until_the_token_is_revoked_on_either_side() {
     let (back, at) = browser.authorise(&start, "allow");
     assert_eq!(at, page_url, "{}", back.body);
     assert!(back.body.contains(">Revoke</button>"), "{}", back.body);
+    let row = page_row(&back.body, &b_id);
+    assert!(
+        row.contains("<strong>alice</strong>"),
+        "who alice is on B: {row}"
+    );
     assert_eq!(browser.myself_through(&a, &b_id).status, 200);
     let body = format!(
         "link_id={b_id}&csrf_token={}",
@@ -447,4 +452,119 @@ fn an_access_token_that_cannot_be_renewed_asks_the_user_to_authorise_again() {
     let (done, _) = browser.authorise(&uri, "allow");
     assert!(done.body.contains("Access granted"), "{}", done.body);
     assert_eq!(browser.myself_through(&a, &b_id).status, 200);
+}
+
+/// A link from `from` to `url` made by hand (as for a generic application), with the outgoing
+/// OAuth `levels`.
+fn link_by_hand(from: &Server, id: &str, name: &str, url: &str, levels: Value) {
+    let body =
+        json!({"id": id, "name": name, "typeId": "generic", "displayUrl": url, "rpcUrl": url});
+    let path = format!("/rest/applinks/1.0/applicationlink/{id}");
+    let made = from.admin_json("PUT", &path, &body);
+    assert!(made.status == 200 || made.status == 201, "{}", made.body);
+    let levels = from.admin_json(
+        "PUT",
+        &format!("/rest/applinks/3.0/status/{id}/oauth"),
+        &json!({ "outgoing": levels }),
+    );
+    assert_eq!(levels.status, 200, "{}", levels.body);
+}
+
+/// The text of the page's row for the link `id`.
+fn page_row<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page
+        .find(&format!("<tr id=\"link-{id}\""))
+        .unwrap_or_else(|| panic!("no row for {id} in {page}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</tr>").unwrap()]
+}
+
+#[test]
+fn the_linked_applications_page_shows_who_the_user_is_in_each_application() {
+    let (a, a_dir) = peer("page-a");
+    let (b, b_dir) = peer("page-b");
+    add_user(&a_dir, "alice");
+    let hostile = "<script>alert(1)</script>Alice";
+    let stdin = format!("{}\n", password_of("alice"));
+    let b_storage = [std::ffi::OsStr::new("--data-dir"), b_dir.as_os_str()];
+    let args = [
+        "add",
+        "alice",
+        "--password-stdin",
+        "--display-name",
+        hostile,
+    ];
+    assert!(support::user(&args, &b_storage, &stdin).status.success());
+
+    // B shares A's users: impersonation, no authorisation needed.
+    let body = json!({
+        "applicationLink": {"displayUrl": b.base_url()},
+        "username": "admin",
+        "password": ADMIN_PASSWORD,
+        "createTwoWayLink": true,
+        "configFormValues": {"shareUserbase": true, "trustEachOther": false},
+    });
+    let created = a.admin_json(
+        "POST",
+        "/rest/applinks/1.0/applicationlinkForm/createAppLink",
+        &body,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let b_id = server_id(&b);
+
+    // An application that accepts connections and never answers, and one A cannot act in.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let two_lo =
+        json!({"enabled": false, "twoLoEnabled": true, "twoLoImpersonationEnabled": false});
+    link_by_hand(&a, "silent-1", "Silent", &silent_url, two_lo);
+    let off = json!({"enabled": false, "twoLoEnabled": false, "twoLoImpersonationEnabled": false});
+    let closed_url = format!("http://127.0.0.1:{}", support::free_port());
+    link_by_hand(&a, "reports-1", "Reports", &closed_url, off);
+
+    let mut browser = Browser::default();
+    browser.sign_in(&a, "alice");
+    let home = browser.send("GET", &format!("{}/", a.base_url()), "");
+    assert!(
+        home.body
+            .contains("href=\"/plugins/servlet/applinks/linked-applications\""),
+        "{}",
+        home.body
+    );
+    assert!(
+        home.body
+            .contains("href=\"/plugins/servlet/oauth/users/access-tokens\""),
+        "{}",
+        home.body
+    );
+
+    let started = std::time::Instant::now();
+    let page_url = format!(
+        "{}/plugins/servlet/applinks/linked-applications",
+        a.base_url()
+    );
+    let page = browser.send("GET", &page_url, "");
+    let took = started.elapsed();
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(took < Duration::from_secs(9), "the page took {took:?}");
+
+    // B names alice, escaped; no Authorise or Revoke applies to impersonation.
+    let b_row = page_row(&page.body, &b_id);
+    assert!(b_row.contains("(alice)"), "{b_row}");
+    assert!(b_row.contains("alert(1)"), "{b_row}");
+    assert!(!page.body.contains("<script>"), "{}", page.body);
+    assert!(
+        !b_row.contains("Authorise") && !b_row.contains("Revoke"),
+        "{b_row}"
+    );
+
+    let silent_row = page_row(&page.body, "silent-1");
+    assert!(
+        silent_row.contains("did not answer in time"),
+        "{silent_row}"
+    );
+    let reports_row = page_row(&page.body, "reports-1");
+    assert!(reports_row.contains("cannot act as you"), "{reports_row}");
+    assert!(reports_row.contains(&closed_url), "{reports_row}");
+    drop(silent);
 }
