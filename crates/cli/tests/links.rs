@@ -1,7 +1,7 @@
 //! Links between real `applinks serve` processes on loopback: the wizard's create call 1-way
 //! and 2-way, OAuth with impersonation working in both directions, refused credentials,
 //! deletion with reciprocation, primary links, relocation, a half-made link repaired, and the
-//! deprecated Basic outgoing authentication.
+//! deprecated Basic outgoing authentication; the proxy refusing denied addresses.
 
 mod support;
 
@@ -354,4 +354,73 @@ fn a_link_with_basic_authentication_acts_as_its_service_account_and_is_flagged_d
     assert_eq!(status.json()["working"], false, "{}", status.body);
     assert_eq!(status.json()["error"]["category"], "DEPRECATED");
     assert_eq!(status.json()["error"]["type"], "MANUAL_LEGACY_UPDATE");
+}
+
+#[test]
+fn the_proxy_refuses_links_to_denied_addresses_without_connecting() {
+    // No --outbound-allow: loopback, link-local and private addresses are all denied.
+    let dir = data_dir("ssrf");
+    let server = Server::start(&dir);
+    add_user(&dir, "alice");
+
+    // A loopback listener that would see any connection; nothing accepts, so a connection
+    // made would wait in its queue for the check at the end.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let loopback = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    // The other two are never dialled: the guard refuses them before connecting, and the
+    // answer says so at once.
+    let targets = [
+        ("loopback-1", loopback.as_str()),
+        ("metadata-1", "http://169.254.169.254"),
+        ("private-1", "http://10.0.0.1"),
+    ];
+    for (id, url) in targets {
+        let link =
+            json!({"id": id, "name": id, "typeId": "generic", "displayUrl": url, "rpcUrl": url});
+        let made = server.admin_json(
+            "PUT",
+            &format!("/rest/applinks/1.0/applicationlink/{id}"),
+            &link,
+        );
+        assert!(made.status == 200 || made.status == 201, "{}", made.body);
+        let two_lo = json!({"outgoing": {
+            "enabled": false, "twoLoEnabled": true, "twoLoImpersonationEnabled": false,
+        }});
+        let path = format!("/rest/applinks/3.0/status/{id}/oauth");
+        assert_eq!(server.admin_json("PUT", &path, &two_lo).status, 200);
+    }
+
+    for (id, url) in targets {
+        let started = std::time::Instant::now();
+        let refused = myself_through(&server, id, "alice");
+        assert_eq!(refused.status, 409, "{url}: {}", refused.body);
+        assert!(
+            refused.json()["errors"][0]
+                .as_str()
+                .unwrap()
+                .contains("may not connect to"),
+            "{url}: {}",
+            refused.body
+        );
+        assert!(
+            !refused.body.contains("--outbound-allow"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{url} was refused only after {:?}",
+            started.elapsed()
+        );
+    }
+
+    // Neither the proxy nor the new links' status checks reached the listener.
+    listener.set_nonblocking(true).unwrap();
+    let accepted = listener.accept();
+    assert!(
+        accepted
+            .as_ref()
+            .is_err_and(|error| error.kind() == std::io::ErrorKind::WouldBlock),
+        "something connected to the denied loopback address: {accepted:?}"
+    );
 }

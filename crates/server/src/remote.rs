@@ -256,6 +256,14 @@ pub enum ActingError {
 impl From<ActingError> for ApiError {
     fn from(error: ActingError) -> Self {
         match error {
+            // The deny-list's reasons are for administrators; a user learns what they can do.
+            ActingError::Remote(RemoteError::Unreachable(OutboundError::Denied { .. })) => {
+                ApiError::Conflict(vec![
+                    "the linked application's address is one this server may not connect to; \
+                     ask an administrator to check the link"
+                        .into(),
+                ])
+            }
             ActingError::Remote(error) => error.into(),
             ActingError::Storage(error) => error.into(),
             ActingError::NotConfigured => ApiError::Conflict(vec![
