@@ -1,6 +1,7 @@
 //! Links between real `applinks serve` processes on loopback: the wizard's create call 1-way
 //! and 2-way, OAuth with impersonation working in both directions, refused credentials,
-//! deletion with reciprocation, primary links, relocation, and a half-made link repaired.
+//! deletion with reciprocation, primary links, relocation, a half-made link repaired, and the
+//! deprecated Basic outgoing authentication; the proxy refusing denied addresses.
 
 mod support;
 
@@ -305,5 +306,121 @@ fn a_half_made_link_is_marked_and_repaired_once_the_remote_is_back() {
         consumer.status, 200,
         "the remote now trusts us: {}",
         consumer.body
+    );
+}
+
+#[test]
+fn a_link_with_basic_authentication_acts_as_its_service_account_and_is_flagged_deprecated() {
+    let (a, a_dir) = peer("basic-a");
+    let (b, b_dir) = peer("basic-b");
+    add_user(&a_dir, "alice");
+    add_user(&b_dir, "robot");
+    let created = create_link(&a, &b, false, false, "");
+    assert_eq!(created.status, 201, "{}", created.body);
+    let b_id = server_id(&b);
+    let off = json!({"outgoing": {
+        "enabled": false, "twoLoEnabled": false, "twoLoImpersonationEnabled": false,
+    }});
+    let status_path = format!("/rest/applinks/3.0/status/{b_id}/oauth");
+    let changed = a.admin_json("PUT", &status_path, &off);
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(myself_through(&a, &b_id, "alice").status, 409);
+
+    let provider_path =
+        format!("/rest/applinks/2.0/applicationlink/{b_id}/authentication/provider");
+    let basic_provider = json!({
+        "provider": "com.atlassian.applinks.api.auth.types.BasicAuthenticationProvider",
+        "config": {"username": "robot", "password": password_of("robot")},
+    });
+    let set = a.admin_json("PUT", &provider_path, &basic_provider);
+    assert_eq!(set.status, 204, "{}", set.body);
+    let listed = a.admin_json("GET", &provider_path, &Value::Null);
+    assert!(
+        !listed.body.contains(&password_of("robot")),
+        "{}",
+        listed.body
+    );
+
+    // Every user acts as the service account over there.
+    let there = myself_through(&a, &b_id, "alice");
+    assert_eq!(there.status, 200, "{}", there.body);
+    assert_eq!(there.json()["name"], "robot");
+
+    let status = a.admin_json(
+        "GET",
+        &format!("/rest/applinks/3.0/status/{b_id}?refresh=true"),
+        &Value::Null,
+    );
+    assert_eq!(status.json()["working"], false, "{}", status.body);
+    assert_eq!(status.json()["error"]["category"], "DEPRECATED");
+    assert_eq!(status.json()["error"]["type"], "MANUAL_LEGACY_UPDATE");
+}
+
+#[test]
+fn the_proxy_refuses_links_to_denied_addresses_without_connecting() {
+    // No --outbound-allow: loopback, link-local and private addresses are all denied.
+    let dir = data_dir("ssrf");
+    let server = Server::start(&dir);
+    add_user(&dir, "alice");
+
+    // A loopback listener that would see any connection; nothing accepts, so a connection
+    // made would wait in its queue for the check at the end.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let loopback = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    // The other two are never dialled: the guard refuses them before connecting, and the
+    // answer says so at once.
+    let targets = [
+        ("loopback-1", loopback.as_str()),
+        ("metadata-1", "http://169.254.169.254"),
+        ("private-1", "http://10.0.0.1"),
+    ];
+    for (id, url) in targets {
+        let link =
+            json!({"id": id, "name": id, "typeId": "generic", "displayUrl": url, "rpcUrl": url});
+        let made = server.admin_json(
+            "PUT",
+            &format!("/rest/applinks/1.0/applicationlink/{id}"),
+            &link,
+        );
+        assert!(made.status == 200 || made.status == 201, "{}", made.body);
+        let two_lo = json!({"outgoing": {
+            "enabled": false, "twoLoEnabled": true, "twoLoImpersonationEnabled": false,
+        }});
+        let path = format!("/rest/applinks/3.0/status/{id}/oauth");
+        assert_eq!(server.admin_json("PUT", &path, &two_lo).status, 200);
+    }
+
+    for (id, url) in targets {
+        let started = std::time::Instant::now();
+        let refused = myself_through(&server, id, "alice");
+        assert_eq!(refused.status, 409, "{url}: {}", refused.body);
+        assert!(
+            refused.json()["errors"][0]
+                .as_str()
+                .unwrap()
+                .contains("may not connect to"),
+            "{url}: {}",
+            refused.body
+        );
+        assert!(
+            !refused.body.contains("--outbound-allow"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{url} was refused only after {:?}",
+            started.elapsed()
+        );
+    }
+
+    // Neither the proxy nor the new links' status checks reached the listener.
+    listener.set_nonblocking(true).unwrap();
+    let accepted = listener.accept();
+    assert!(
+        accepted
+            .as_ref()
+            .is_err_and(|error| error.kind() == std::io::ErrorKind::WouldBlock),
+        "something connected to the denied loopback address: {accepted:?}"
     );
 }

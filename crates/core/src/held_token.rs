@@ -25,7 +25,7 @@ pub struct HeldToken {
     pub secret: Sealed,
     /// The session handle for renewal, sealed, when the remote gave one.
     pub session_handle: Option<Sealed>,
-    /// When we received it.
+    /// When the user allowed it; renewing the token keeps this time.
     pub created_at: UnixTime,
 }
 

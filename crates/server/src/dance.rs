@@ -5,12 +5,14 @@
 //! token, remembers it for this user, and sends the browser to the remote's approval page. The
 //! remote sends the browser back to `…/login-dance/access` with the request token and a
 //! verifier; we check the token is this user's pending dance (once), exchange it for an access
-//! token, keep that sealed, and send the user on to the path they came from. This module is not
-//! the provider side (see [`crate::provider`]), nor the use of the token ([`crate::remote`]).
+//! token, keep that sealed, and send the user on to the path they came from. When the remote
+//! later answers that the token expired, [`renew`] exchanges it for a new one with its session
+//! handle, without the user. This module is not the provider side (see [`crate::provider`]),
+//! nor the use of the token ([`crate::remote`]).
 
 use applinks_core::held_token::{HeldToken, PendingDance};
 use applinks_core::link::{ApplicationId, ApplicationLink};
-use applinks_core::store::{ConsumerTokenStore, LinkStore};
+use applinks_core::store::{ConsumerTokenStore, LinkStore, StoreError};
 use applinks_oauth1::{Secret, percent_encode};
 use askama::Template;
 use axum::Router;
@@ -24,7 +26,7 @@ use url::Url;
 use crate::account::render;
 use crate::caller::Visitor;
 use crate::error::ApiError;
-use crate::remote::{self, HELD_TOKEN, OAuthCall, RemoteError};
+use crate::remote::{self, ActingError, HELD_TOKEN, OAuthCall, RemoteError};
 use crate::secrets::digest;
 use crate::state::AppState;
 
@@ -104,6 +106,7 @@ async fn authorize(
         token: None,
         callback: Some(&callback),
         verifier: None,
+        session_handle: None,
     };
     let credentials = match token_exchange(&state, "the request token", call).await {
         Ok(credentials) => credentials,
@@ -172,6 +175,7 @@ async fn access(
         token: Some(&request_token),
         callback: None,
         verifier: Some(&verifier),
+        session_handle: None,
     };
     let credentials = match token_exchange(&state, "the access token", call).await {
         Ok(credentials) => credentials,
@@ -203,6 +207,88 @@ async fn access(
     }
 }
 
+/// Renews the user's expired access token `token` (held as `held`) at the remote's access-token
+/// endpoint with its session handle (the `oauth_session_handle` extension of the reference
+/// products, which Yahoo first described), stores the new token in its place and returns it.
+///
+/// `None` when the remote refuses the renewal (the session is over, or the grant was revoked),
+/// or when the link has no usable access-token URL: the caller then drops the token and asks
+/// the user again. When another request renewed the same token a moment earlier, the remote
+/// refuses ours as used; the token that request stored is returned instead. An unreachable
+/// remote is an error, and the token is kept for the next attempt.
+pub(crate) async fn renew(
+    state: &AppState,
+    link: &ApplicationLink,
+    held: &HeldToken,
+    token: &Secret,
+) -> Result<Option<Secret>, ActingError> {
+    let handle = held
+        .session_handle
+        .as_ref()
+        .and_then(|sealed| state.unseal(HELD_TOKEN, sealed));
+    let (Some(handle), Some(endpoints)) = (handle, DanceEndpoints::of(state, link).await?) else {
+        return Ok(None);
+    };
+    let call = OAuthCall {
+        method: Method::POST,
+        url: &endpoints.access_token,
+        consumer_key: &endpoints.consumer_key,
+        token: Some(token.expose()),
+        callback: None,
+        verifier: None,
+        session_handle: Some(&handle),
+    };
+    let username = &held.username;
+    let credentials = match token_exchange(state, "the token renewal", call).await {
+        Ok(credentials) => credentials,
+        Err(RemoteError::Unreachable(error)) => return Err(RemoteError::Unreachable(error).into()),
+        Err(error) => {
+            tracing::info!(
+                link = %link.id, %username, %error,
+                "the linked application refused to renew a held token"
+            );
+            return renewed_meanwhile(state, held, token).await;
+        }
+    };
+
+    let renewed = HeldToken {
+        token: state.seal(HELD_TOKEN, credentials.token.expose()),
+        secret: state.seal(HELD_TOKEN, credentials.secret.expose()),
+        // A remote that answers without a new handle keeps the old one valid.
+        session_handle: Some(
+            state.seal(
+                HELD_TOKEN,
+                credentials
+                    .session_handle
+                    .as_ref()
+                    .unwrap_or(&handle)
+                    .expose(),
+            ),
+        ),
+        // The user's grant goes on: it is still the authorisation they gave then.
+        created_at: held.created_at,
+        ..held.clone()
+    };
+    state.database().put_held_token(&renewed).await?;
+    tracing::info!(link = %link.id, %username, "renewed a held token");
+    Ok(Some(credentials.token))
+}
+
+/// The token another request stored in place of `token` for the same user and link, if any.
+async fn renewed_meanwhile(
+    state: &AppState,
+    held: &HeldToken,
+    token: &Secret,
+) -> Result<Option<Secret>, ActingError> {
+    let now_held = state
+        .database()
+        .held_token(&held.link_id, &held.username)
+        .await?;
+    Ok(now_held
+        .and_then(|now_held| state.unseal(HELD_TOKEN, &now_held.token))
+        .filter(|current| current != token))
+}
+
 /// The remote's token and approval URLs, and the consumer key we present there.
 struct DanceEndpoints {
     request_token: Url,
@@ -215,7 +301,7 @@ impl DanceEndpoints {
     /// For a generic application, the URLs its administrator configured; for an applinks
     /// peer, the reference products' paths under its rpc URL (tokens) and display URL (the
     /// page a person sees). `None` when a configured URL is unusable.
-    async fn of(state: &AppState, link: &ApplicationLink) -> Result<Option<Self>, ApiError> {
+    async fn of(state: &AppState, link: &ApplicationLink) -> Result<Option<Self>, StoreError> {
         let consumer_key = remote::outgoing_consumer_key(state, link).await?;
         let config = remote::oauth_provider_config(state, link).await?;
         let configured = |key: &str| {

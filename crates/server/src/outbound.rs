@@ -6,7 +6,9 @@
 //! deny-list of loopback, private, link-local and other special ranges unless `--outbound-allow`
 //! exempts them; and the connection goes to exactly the address that was checked. Redirects are
 //! not followed unless a call asks, and then every hop is checked again. Each call has a
-//! connect timeout, a total timeout and a cap on the size of the answer. Proxy settings from
+//! connect timeout, a total timeout and a cap on the size of the answer; [`Outbound::send`]
+//! reads the whole answer, [`Outbound::send_streaming`] hands the body over as it arrives, with
+//! the same cap and timeout ending it with an error. Proxy settings from
 //! the environment are never read, so `HTTP_PROXY` cannot route around the checks.
 //!
 //! This is not a general HTTP client: it speaks HTTP/1.1 only, opens one connection per hop
@@ -20,21 +22,24 @@ pub use address::{AllowList, AllowRule, AllowRuleError, Cidr, DeniedRange, denie
 pub use manifest::{MANIFEST_PATH, ManifestFetchError};
 
 use std::fmt;
+use std::future::Future as _;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming};
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use openssl::ssl::{SslConnector, SslMethod};
 use openssl::x509::X509;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 use url::{Position, Url};
 
 use connect::{Connector, Resolve, SystemResolver};
@@ -302,8 +307,32 @@ impl Outbound {
         body: Bytes,
         options: &RequestOptions,
     ) -> Result<Response, OutboundError> {
+        let answer = self
+            .send_streaming(method, url, headers, body, options)
+            .await?;
+        let body = answer.body.collect().await?.to_bytes();
+        Ok(Response {
+            status: answer.status,
+            headers: answer.headers,
+            body,
+            final_url: answer.final_url,
+        })
+    }
+
+    /// Sends a request like [`Outbound::send`] and returns the answer as soon as its head has
+    /// arrived, with a body that is read as it comes. The call's limits still hold: the body
+    /// ends with [`OutboundError::TooLarge`] once it passes `max_response_bytes`, and with
+    /// [`OutboundError::Timeout`] when the call's total timeout passes before it is complete.
+    pub async fn send_streaming(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: HeaderMap,
+        body: Bytes,
+        options: &RequestOptions,
+    ) -> Result<StreamingResponse, OutboundError> {
         let deadline = Instant::now() + options.timeout;
-        let exchange = self.exchange(method, url.clone(), headers, body, options);
+        let exchange = self.exchange(method, url.clone(), headers, body, options, deadline);
         match tokio::time::timeout_at(deadline, exchange).await {
             Ok(result) => result,
             Err(_) => Err(OutboundError::Timeout {
@@ -320,11 +349,12 @@ impl Outbound {
         mut headers: HeaderMap,
         mut body: Bytes,
         options: &RequestOptions,
-    ) -> Result<Response, OutboundError> {
+        deadline: Instant,
+    ) -> Result<StreamingResponse, OutboundError> {
         let mut followed = 0;
         loop {
             let answer = self
-                .hop(&method, &url, &headers, body.clone(), options)
+                .hop(&method, &url, &headers, body.clone(), options, deadline)
                 .await?;
             let (status, location) = match answer {
                 Hop::Answer(response) => return Ok(response),
@@ -378,6 +408,7 @@ impl Outbound {
         headers: &HeaderMap,
         body: Bytes,
         options: &RequestOptions,
+        deadline: Instant,
     ) -> Result<Hop, OutboundError> {
         let request = build_request(method, url, headers, body)?;
         let io = self.connector.connect(url, options.connect_timeout).await?;
@@ -386,8 +417,8 @@ impl Outbound {
             .await
             .map_err(OutboundError::Http)?;
         // The connection's own errors reach us through `send_request` and the body, so the
-        // task's result carries nothing new.
-        let _driver = AbortOnDrop(tokio::spawn(async move {
+        // task's result carries nothing new. The body owns the task once the head is in.
+        let driver = AbortOnDrop(tokio::spawn(async move {
             let _ = connection.await;
         }));
         let response = sender
@@ -406,9 +437,26 @@ impl Outbound {
             });
         }
 
-        let (parts, body) = response.into_parts();
-        let body = read_body(&parts.headers, body, options.max_response_bytes).await?;
-        Ok(Hop::Answer(Response {
+        let (parts, incoming) = response.into_parts();
+        let limit = options.max_response_bytes;
+        let announced = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if announced.is_some_and(|length| length > limit as u64) {
+            return Err(OutboundError::TooLarge { limit });
+        }
+        let body = ResponseBody {
+            incoming,
+            limit,
+            read: 0,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            timeout: options.timeout,
+            done: false,
+            _driver: driver,
+        };
+        Ok(Hop::Answer(StreamingResponse {
             status,
             headers: parts.headers,
             body,
@@ -419,7 +467,7 @@ impl Outbound {
 
 /// What one hop ended with.
 enum Hop {
-    Answer(Response),
+    Answer(StreamingResponse),
     /// A redirect, with its target made absolute, or verbatim when it is not a URL.
     Redirect {
         status: StatusCode,
@@ -499,31 +547,82 @@ fn redirect_target(base: &Url, location: &HeaderValue) -> Result<Url, String> {
     base.join(&raw).map_err(|_| raw.into_owned())
 }
 
-/// Reads a whole body, refusing it as soon as it exceeds `limit` bytes.
-async fn read_body(
-    headers: &HeaderMap,
-    mut body: Incoming,
+/// An answer whose body is still arriving; see [`Outbound::send_streaming`].
+#[derive(Debug)]
+pub struct StreamingResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body, read as it arrives, within the call's limits.
+    pub body: ResponseBody,
+    /// The URL that gave this answer, after any redirects followed.
+    pub final_url: Url,
+}
+
+/// The body of a [`StreamingResponse`]: the remote's frames as they arrive, ended with an error
+/// once more than the call's `max_response_bytes` have come or its total timeout has passed.
+/// It holds the connection, which closes when the body is dropped.
+pub struct ResponseBody {
+    incoming: Incoming,
     limit: usize,
-) -> Result<Bytes, OutboundError> {
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > limit as u64) {
-        return Err(OutboundError::TooLarge { limit });
+    read: usize,
+    deadline: Pin<Box<Sleep>>,
+    timeout: Duration,
+    done: bool,
+    _driver: AbortOnDrop,
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("limit", &self.limit)
+            .field("read", &self.read)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = OutboundError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, OutboundError>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            this.done = true;
+            let after = this.timeout;
+            return Poll::Ready(Some(Err(OutboundError::Timeout { after })));
+        }
+        let polled = Pin::new(&mut this.incoming).poll_frame(cx);
+        let Poll::Ready(next) = polled else {
+            return Poll::Pending;
+        };
+        let outcome = match next {
+            None => None,
+            Some(Err(error)) => Some(Err(OutboundError::Http(error))),
+            Some(Ok(frame)) => {
+                this.read += frame.data_ref().map_or(0, Bytes::len);
+                if this.read > this.limit {
+                    let limit = this.limit;
+                    Some(Err(OutboundError::TooLarge { limit }))
+                } else {
+                    Some(Ok(frame))
+                }
+            }
+        };
+        this.done = !matches!(outcome, Some(Ok(_)));
+        Poll::Ready(outcome)
     }
 
-    let mut collected = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(OutboundError::Http)?;
-        if let Ok(data) = frame.into_data() {
-            if collected.len() + data.len() > limit {
-                return Err(OutboundError::TooLarge { limit });
-            }
-            collected.extend_from_slice(&data);
-        }
+    fn is_end_stream(&self) -> bool {
+        self.done || self.incoming.is_end_stream()
     }
-    Ok(collected.freeze())
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! `GET, PUT, DELETE /rest/applinks/2.0/applicationlink/{id}/authentication/provider`: the
 //! outgoing authentication of a generic application, configured by hand when the remote does
 //! not speak application links (SPEC §5.2 step 5): 3-legged OAuth with the remote's token and
-//! authorise URLs, 2-legged OAuth, or Basic with a service account (legacy).
+//! authorise URLs, 2-legged OAuth, or Basic with a service account (legacy, deprecated by the
+//! reference products): [`basic_account`] gives the request API that account when the link
+//! has no outgoing OAuth.
 //!
 //! Setting or removing an OAuth provider also turns the matching outgoing level of the link on
 //! or off, as in the reference products, where a link's outgoing OAuth status is the set of
@@ -9,10 +11,11 @@
 
 use std::collections::BTreeMap;
 
-use applinks_core::consumer::ConsumerKey;
+use applinks_core::consumer::{ConsumerKey, Sealed};
 use applinks_core::link::{ApplicationLink, OAuthLevels, normalise_url};
 use applinks_core::manifest::AuthenticationProvider;
-use applinks_core::store::{LinkStore, ProviderStore};
+use applinks_core::store::{LinkStore, ProviderStore, StoreError};
+use applinks_oauth1::Secret;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
@@ -103,6 +106,12 @@ pub(crate) async fn configure(
         .await?;
     set_level(state, link, provider, true).await?;
     tracing::info!(link = %link.id, provider, by = %caller.user.username, "outgoing authentication set");
+    if provider == AuthenticationProvider::Basic.short_name() {
+        tracing::info!(
+            link = %link.id, deprecated = true,
+            "Basic outgoing authentication is deprecated: configure OAuth for this link instead"
+        );
+    }
     audit::record(
         state,
         caller,
@@ -190,6 +199,50 @@ fn with_level(
     };
     *level = on;
     Some(levels)
+}
+
+/// Whether an administrator configured `provider` as an outgoing authentication of `link`.
+pub(crate) async fn is_configured(
+    state: &AppState,
+    link: &ApplicationLink,
+    provider: AuthenticationProvider,
+) -> Result<bool, StoreError> {
+    let providers = state.database().providers(&link.id).await?;
+    Ok(providers
+        .iter()
+        .any(|(name, _)| name == provider.short_name()))
+}
+
+/// The service account a link's Basic outgoing authentication signs in with (legacy).
+pub(crate) struct BasicAccount {
+    /// The account's user name at the remote application.
+    pub(crate) username: String,
+    /// Its password, unsealed for the request that sends it.
+    pub(crate) password: Secret,
+}
+
+/// The link's Basic service account, when an administrator configured one. A password sealed
+/// under another secret key is as good as none (the failure is logged where it is opened).
+pub(crate) async fn basic_account(
+    state: &AppState,
+    link: &ApplicationLink,
+) -> Result<Option<BasicAccount>, StoreError> {
+    let wanted = AuthenticationProvider::Basic.short_name();
+    let providers = state.database().providers(&link.id).await?;
+    let Some(mut config) = providers
+        .into_iter()
+        .find(|(provider, _)| provider == wanted)
+        .and_then(|(_, config)| serde_json::from_str::<BTreeMap<String, String>>(&config).ok())
+    else {
+        return Ok(None);
+    };
+    let password = config
+        .remove(BASIC_PASSWORD)
+        .and_then(|sealed| state.unseal(BASIC_PASSWORD, &Sealed(sealed)));
+    Ok(config
+        .remove("username")
+        .zip(password)
+        .map(|(username, password)| BasicAccount { username, password }))
 }
 
 /// Checks a provider's configuration, listing every mistake, and seals its secrets.

@@ -3,7 +3,8 @@
 //!
 //! The request goes to the link's rpc URL only: `path` must be a path on that application (no
 //! scheme, host, `..` segment or backslash), and the answer passes through the guarded client's
-//! time and size limits. It is sent with the link's outgoing authentication
+//! time and size limits; a link whose address is on the outgoing deny-list is refused (409)
+//! before anything is contacted. It is sent with the link's outgoing authentication
 //! ([`remote::request_as_user`]); when the user must first allow 3-legged access, the answer is
 //! a 401 with `WWW-Authenticate: OAuth realm="<the remote's display URL>"` and a JSON body whose
 //! `authorisationUri` starts the login dance (SPEC §4).
@@ -20,7 +21,8 @@ use serde_json::json;
 
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::remote::{self, ActingError};
+use crate::outbound::OutboundError;
+use crate::remote::{self, ActingError, RemoteError};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -66,6 +68,12 @@ async fn proxy(
         Ok(answer) => answer,
         Err(ActingError::AuthorisationRequired { authorise_url }) => {
             return Ok(authorisation_required(&link, &authorise_url));
+        }
+        Err(
+            error @ ActingError::Remote(RemoteError::Unreachable(OutboundError::Denied { .. })),
+        ) => {
+            tracing::info!(link = %link.id, %error, "the proxy refused a link's denied address");
+            return Err(error.into());
         }
         Err(other) => return Err(other.into()),
     };

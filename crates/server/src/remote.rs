@@ -1,6 +1,7 @@
 //! Calls this server makes to a linked application, all through the guarded outgoing client:
 //! as the remote administrator while linking (HTTP Basic with the credentials the wizard asked
-//! for), and as a user across an established link (OAuth 1.0a, signed with our key):
+//! for), and as a user across an established link (OAuth 1.0a, signed with our key, or the
+//! deprecated Basic service account of a generic application):
 //! [`request_as_user`] is the request API the proxy and an embedding application use.
 
 use std::collections::BTreeMap;
@@ -19,8 +20,10 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::dance;
 use crate::error::ApiError;
 use crate::outbound::{OutboundError, RequestOptions, Response};
+use crate::providers::{self, BasicAccount};
 use crate::state::AppState;
 
 /// Why a call to the remote application failed, in words an administrator can act on.
@@ -77,12 +80,9 @@ impl<'a> RemoteAdmin<'a> {
     ) -> Result<Self, ApiError> {
         let base =
             Url::parse(base).map_err(|_| ApiError::bad_request("the remote URL is not valid"))?;
-        let credentials =
-            base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-        let authorization =
-            HeaderValue::from_str(&format!("Basic {credentials}")).map_err(|_| {
-                ApiError::bad_request("the remote credentials are not valid header text")
-            })?;
+        let authorization = basic_authorization(username, password).ok_or_else(|| {
+            ApiError::bad_request("the remote credentials are not valid header text")
+        })?;
         Ok(Self {
             state,
             base,
@@ -242,7 +242,7 @@ pub enum ActingError {
         /// Our `…/login-dance/authorize` URL for the link, absolute, with the return path.
         authorise_url: String,
     },
-    /// The link has no outgoing OAuth enabled.
+    /// The link has no outgoing OAuth enabled, nor a Basic service account.
     #[error("the link has no outgoing authentication")]
     NotConfigured,
     /// The remote could not be asked, or its answer was unusable.
@@ -256,6 +256,14 @@ pub enum ActingError {
 impl From<ActingError> for ApiError {
     fn from(error: ActingError) -> Self {
         match error {
+            // The deny-list's reasons are for administrators; a user learns what they can do.
+            ActingError::Remote(RemoteError::Unreachable(OutboundError::Denied { .. })) => {
+                ApiError::Conflict(vec![
+                    "the linked application's address is one this server may not connect to; \
+                     ask an administrator to check the link"
+                        .into(),
+                ])
+            }
             ActingError::Remote(error) => error.into(),
             ActingError::Storage(error) => error.into(),
             ActingError::NotConfigured => ApiError::Conflict(vec![
@@ -271,11 +279,16 @@ impl From<ActingError> for ApiError {
 /// outgoing authentication (SPEC §5.4), and returns the remote's answer, whatever its status:
 ///
 /// - 2-legged OAuth with impersonation (`xoauth_requestor_id`) when the link allows it;
-/// - otherwise 3-legged OAuth with the access token the user allowed, when the link uses it;
-///   without a token, or when the remote refuses the token as expired, rejected or revoked
-///   (the token is then dropped), [`ActingError::AuthorisationRequired`] names the URL that
-///   takes the user through the dance and back to `return_to`, a path on this server;
-/// - otherwise plain 2-legged OAuth.
+/// - otherwise 3-legged OAuth with the access token the user allowed, when the link uses it.
+///   When the remote answers that the token expired and gave us a session handle with it, the
+///   token is renewed at the remote's access-token endpoint and the request sent once more.
+///   Without a token, or when the remote refuses the token as rejected or revoked, or refuses
+///   its renewal (the token is then dropped), [`ActingError::AuthorisationRequired`] names the
+///   URL that takes the user through the dance and back to `return_to`, a path on this server;
+/// - otherwise plain 2-legged OAuth;
+/// - and for a link without outgoing OAuth whose administrator configured Basic authentication
+///   (`BasicAuthenticationProvider`, legacy and deprecated), HTTP Basic with the configured
+///   service account, whoever `user` is.
 ///
 /// `path_and_query` is joined under the link's rpc URL and may not name OAuth parameters. The
 /// request goes through the guarded outgoing client, with its time and size limits.
@@ -321,7 +334,10 @@ pub async fn request_as_user(
         return Ok(signed_request(state, link, method, path_and_query, Some(user)).await?);
     }
     if !levels.enabled {
-        return Err(ActingError::NotConfigured);
+        let Some(account) = providers::basic_account(state, link).await? else {
+            return Err(ActingError::NotConfigured);
+        };
+        return Ok(basic_request(state, link, method, path_and_query, &account).await?);
     }
 
     let required = || ActingError::AuthorisationRequired {
@@ -337,21 +353,88 @@ pub async fn request_as_user(
     };
     let url = resource_url(link, path_and_query)?;
     let consumer_key = outgoing_consumer_key(state, link).await?;
+    let answer = send_with_token(state, method.clone(), &url, &consumer_key, &token).await?;
+    let answer = match token_problem(&answer) {
+        None => return Ok(answer),
+        // An expired token is renewed once with its session handle, where the remote gave one
+        // (the oauth_session_handle extension the reference products implement).
+        Some(Problem::TokenExpired) if held.session_handle.is_some() => {
+            match dance::renew(state, link, &held, &token).await? {
+                Some(renewed) => {
+                    send_with_token(state, method, &url, &consumer_key, &renewed).await?
+                }
+                None => answer,
+            }
+        }
+        Some(_) => answer,
+    };
+    if token_problem(&answer).is_none() {
+        return Ok(answer);
+    }
+    state.database().delete_held_token(&link.id, user).await?;
+    tracing::info!(
+        link = %link.id, username = %user,
+        "the linked application refused a held token; dropped it"
+    );
+    Err(required())
+}
+
+/// Sends a request across `link` with the HTTP Basic credentials of its service account: every
+/// user acts as that one account over there, which is why the reference products deprecate it.
+async fn basic_request(
+    state: &AppState,
+    link: &ApplicationLink,
+    method: Method,
+    path_and_query: &str,
+    account: &BasicAccount,
+) -> Result<Response, RemoteError> {
+    let url = resource_url(link, path_and_query)?;
+    let mut authorization = basic_authorization(&account.username, account.password.expose())
+        .ok_or_else(|| RemoteError::Unusable {
+            step: "the Basic request",
+            reason: "the service account is not valid header text".into(),
+        })?;
+    authorization.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::AUTHORIZATION, authorization);
+    tracing::debug!(link = %link.id, deprecated = true, "sending a request with Basic credentials");
+    Ok(state
+        .outbound()
+        .send(
+            method,
+            &url,
+            headers,
+            Bytes::new(),
+            &RequestOptions::default(),
+        )
+        .await?)
+}
+
+/// The `Authorization` value of HTTP Basic (RFC 7617) for `username` and `password`.
+fn basic_authorization(username: &str, password: &str) -> Option<HeaderValue> {
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    HeaderValue::from_str(&format!("Basic {credentials}")).ok()
+}
+
+/// Sends a 3-legged request signed with the access token `token`.
+async fn send_with_token(
+    state: &AppState,
+    method: Method,
+    url: &Url,
+    consumer_key: &str,
+    token: &Secret,
+) -> Result<Response, RemoteError> {
     let call = OAuthCall {
         method,
-        url: &url,
-        consumer_key: &consumer_key,
+        url,
+        consumer_key,
         token: Some(token.expose()),
         callback: None,
         verifier: None,
+        session_handle: None,
     };
-    let answer = send_oauth(state, "the signed request", call).await?;
-    if token_refused(&answer) {
-        state.database().delete_held_token(&link.id, user).await?;
-        tracing::info!(link = %link.id, username = %user, "the linked application refused a held token; dropped it");
-        return Err(required());
-    }
-    Ok(answer)
+    send_oauth(state, "the signed request", call).await
 }
 
 /// The purpose held tokens' values, secrets and session handles are sealed under.
@@ -377,12 +460,12 @@ pub(crate) fn authorise_url(
 /// The path of our login-dance start.
 pub(crate) const DANCE_AUTHORIZE: &str = "/plugins/servlet/applinks/oauth/login-dance/authorize";
 
-/// Whether a remote's answer refuses the access token itself (rather than, say, the user's
+/// How a remote's answer refuses the access token itself (rather than, say, the user's
 /// permissions): a 401 whose `oauth_problem`, in the challenge or the body, says the token is
-/// expired, rejected or revoked.
-fn token_refused(answer: &Response) -> bool {
+/// expired, rejected or revoked. `None` for any other answer.
+fn token_problem(answer: &Response) -> Option<Problem> {
     if answer.status != StatusCode::UNAUTHORIZED {
-        return false;
+        return None;
     }
     let from_header = answer
         .headers
@@ -391,13 +474,13 @@ fn token_refused(answer: &Response) -> bool {
         .filter_map(|value| value.to_str().ok())
         .find_map(ProblemReport::from_www_authenticate);
     let report = from_header
-        .or_else(|| ProblemReport::from_form_body(std::str::from_utf8(&answer.body).ok()?));
-    report.is_some_and(|report| {
-        matches!(
-            report.problem(),
-            Problem::TokenExpired | Problem::TokenRejected | Problem::TokenRevoked
-        )
-    })
+        .or_else(|| ProblemReport::from_form_body(std::str::from_utf8(&answer.body).ok()?))?;
+    let problem = report.problem();
+    matches!(
+        problem,
+        Problem::TokenExpired | Problem::TokenRejected | Problem::TokenRevoked
+    )
+    .then_some(problem)
 }
 
 /// The consumer key we sign with for `link`: the one an administrator configured for a
@@ -453,6 +536,7 @@ pub(crate) async fn signed_request(
         token: Some(""),
         callback: None,
         verifier: None,
+        session_handle: None,
     };
     send_oauth(state, "the signed request", call).await
 }
@@ -487,6 +571,8 @@ pub(crate) struct OAuthCall<'a> {
     pub(crate) callback: Option<&'a str>,
     /// `oauth_verifier`, when exchanging a request token.
     pub(crate) verifier: Option<&'a Secret>,
+    /// `oauth_session_handle`, when renewing an access token.
+    pub(crate) session_handle: Option<&'a Secret>,
 }
 
 /// Signs `call` and sends it, with no body, through the guarded client.
@@ -505,6 +591,7 @@ pub(crate) async fn send_oauth(
         nonce: &generate_nonce(),
         callback: call.callback,
         verifier: call.verifier,
+        session_handle: call.session_handle,
         ..ClientRequest::default()
     }
     .authorization_header(&SigningKey::RsaSha1(state.identity().private_key()))

@@ -4,12 +4,14 @@
 //!
 //! A check reads the remote manifest through the guarded client and sorts what goes wrong into
 //! the reference products' error categories and types, so the administrator sees what is wrong
-//! and, in `docs/troubleshooting.md`, how to fix it.
+//! and, in `docs/troubleshooting.md`, how to fix it. A link that answers but is configured
+//! with Basic outgoing authentication is reported in the `DEPRECATED` category.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use applinks_core::link::{ApplicationLink, LinkStatus};
+use applinks_core::manifest::AuthenticationProvider;
 use applinks_core::store::{LeaseStore, LinkStore, StatusStore};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
@@ -22,6 +24,7 @@ use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::links::find_link;
 use crate::outbound::{ManifestFetchError, OutboundError};
+use crate::providers;
 use crate::state::AppState;
 
 /// How many links are checked at once, so that checks never starve requests.
@@ -92,7 +95,7 @@ pub(crate) async fn check(state: &AppState, link: &ApplicationLink) -> LinkStatu
             "the link's URL is not valid".into(),
         );
     };
-    match state.outbound().fetch_manifest(&url).await {
+    let reached = match state.outbound().fetch_manifest(&url).await {
         Ok(manifest) if manifest.id != link.id.as_str() => broken(
             "CONFIGURATION",
             "MANIFEST_ID_MISMATCH",
@@ -129,6 +132,43 @@ pub(crate) async fn check(state: &AppState, link: &ApplicationLink) -> LinkStatu
             broken("NETWORK", kind, error.to_string())
         }
         Err(error) => broken("NETWORK", "UNEXPECTED_RESPONSE", error.to_string()),
+    };
+    if !reached.working {
+        return reached;
+    }
+    match legacy_authentication(state, link).await {
+        Some((kind, details)) => broken("DEPRECATED", kind, details.into()),
+        None => reached,
+    }
+}
+
+/// Whether the link is configured with Basic outgoing authentication, which the reference
+/// products deprecate: in use (`MANUAL_LEGACY_UPDATE`, configure OAuth instead) when the link
+/// has no outgoing OAuth, else configured but unused (`MANUAL_LEGACY_REMOVAL`).
+async fn legacy_authentication(
+    state: &AppState,
+    link: &ApplicationLink,
+) -> Option<(&'static str, &'static str)> {
+    match providers::is_configured(state, link, AuthenticationProvider::Basic).await {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(error) => {
+            tracing::warn!(link = %link.id, %error, "could not read the link's providers");
+            return None;
+        }
+    }
+    let levels = link.outgoing;
+    if levels.enabled || levels.two_lo_enabled || levels.two_lo_impersonation_enabled {
+        Some((
+            "MANUAL_LEGACY_REMOVAL",
+            "Basic authentication is configured but unused, since the link uses OAuth: remove it",
+        ))
+    } else {
+        Some((
+            "MANUAL_LEGACY_UPDATE",
+            "requests to this link use Basic authentication with a service account, which is \
+             deprecated: configure OAuth for the link instead",
+        ))
     }
 }
 

@@ -12,7 +12,10 @@ use applinks_server::outbound::{
     AllowList, DeniedRange, ManifestFetchError, Outbound, OutboundError, OutboundPolicy, Redirects,
     RequestOptions, USER_AGENT,
 };
-use hyper::StatusCode;
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::header::HeaderMap;
+use hyper::{Method, StatusCode};
 use openssl::asn1::Asn1Time;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
@@ -774,4 +777,79 @@ async fn the_manifest_probe_is_guarded_too() {
         ),
         "{error:?}"
     );
+}
+
+#[tokio::test]
+async fn a_streamed_body_arrives_in_frames_and_ends_with_an_error_past_the_cap() {
+    let streamed = TestServer::start("127.0.0.1:0", |_| {
+        let mut answer = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
+        answer.extend_from_slice(&vec![b'x'; 64 * 1024]);
+        answer
+    })
+    .await;
+    let options = RequestOptions {
+        max_response_bytes: 16 * 1024,
+        ..quick()
+    };
+    let answer = client("127.0.0.1/32")
+        .send_streaming(
+            Method::GET,
+            &streamed.url("/"),
+            HeaderMap::new(),
+            Bytes::new(),
+            &options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+
+    let mut body = answer.body;
+    let mut received = 0;
+    let error = loop {
+        match body.frame().await {
+            Some(Ok(frame)) => received += frame.into_data().map_or(0, |data| data.len()),
+            Some(Err(error)) => break error,
+            None => panic!("the body ended after {received} bytes without an error"),
+        }
+    };
+    assert!(
+        matches!(error, OutboundError::TooLarge { limit: 16384 }),
+        "{error:?}"
+    );
+    assert!(received <= 16 * 1024, "{received} bytes passed the cap");
+    assert!(body.frame().await.is_none(), "nothing follows the error");
+}
+
+#[tokio::test]
+async fn a_streamed_body_that_stalls_ends_at_the_call_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let head = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npart of it";
+            let _ = socket.write_all(head).await;
+            held.push(socket);
+        }
+    });
+    let options = RequestOptions {
+        timeout: Duration::from_millis(300),
+        ..quick()
+    };
+    let started = std::time::Instant::now();
+    let answer = client("127.0.0.1/32")
+        .send_streaming(
+            Method::GET,
+            &url(&format!("http://{address}/")),
+            HeaderMap::new(),
+            Bytes::new(),
+            &options,
+        )
+        .await
+        .unwrap();
+    let error = answer.body.collect().await.unwrap_err();
+    assert!(matches!(error, OutboundError::Timeout { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
 }
