@@ -36,7 +36,13 @@
 //! - `APPLINKS_BENCH_ENDPOINT` (default `myself`): what the load requests. `myself` is the
 //!   signed request above; `healthz` (unsigned, no database) and `readyz` (unsigned, one
 //!   database ping) measure the floors under it with the same client, to tell the framework's
-//!   cost and a database round trip's cost from the OAuth work.
+//!   cost and a database round trip's cost from the OAuth work. `proxy` measures the other
+//!   direction, acting across a link: a second server (the remote) is started and linked both
+//!   ways with impersonation through the wizard's create call, `alice` signs in on the first
+//!   one, and every request is her `GET /plugins/servlet/applinks/proxy?appId=<remote>&path=
+//!   /rest/api/1.0/myself`, which the first server signs with RSA-SHA1 and sends to the remote.
+//!   Server CPU is then the first server's alone (the remote's is reported beside it), and the
+//!   figure to compare is requests per server-CPU-second against the sign rate.
 
 use std::hint::black_box;
 use std::io::{self, Read as _, Write as _};
@@ -64,6 +70,9 @@ fn binary() -> PathBuf {
 /// The measured request's path and query.
 const PATH: &str = "/rest/api/1.0/myself";
 const QUERY: &str = "xoauth_requestor_id=alice";
+/// The proxy's path; its query names the remote and the path there.
+const PROXY_PATH: &str = "/plugins/servlet/applinks/proxy";
+const ALICE_PASSWORD: &str = "alice's bench password";
 
 const ADMIN_PASSWORD: &str = "bench admin password";
 const LINK_ID: &str = "6f1c7a52-2b1e-4f0e-9a53-3c1d2e4b5a60";
@@ -77,6 +86,7 @@ fn main() -> anyhow::Result<()> {
     server.configure(&key)?;
 
     let raw = RawRates::measure(&key, server.port)?;
+    let mut remote = None;
     let requests = match knobs.endpoint {
         Endpoint::Myself => presign(&key, server.port, knobs.requests, knobs.sign_budget)?,
         Endpoint::Healthz | Endpoint::Readyz => {
@@ -87,13 +97,30 @@ fn main() -> anyhow::Result<()> {
             );
             vec![request.into_bytes(); knobs.requests]
         }
+        Endpoint::Proxy => {
+            let other =
+                Server::start_placed(knobs.server_threads, &Placement::default(), "remote")?;
+            let request = server.proxy_request(&other)?;
+            remote = Some(other);
+            vec![request.into_bytes(); knobs.requests]
+        }
     };
 
     let clock_ticks = clock_ticks_per_second();
+    let remote_cpu = |remote: &Option<Server>| -> anyhow::Result<Option<f64>> {
+        remote
+            .as_ref()
+            .map(|remote| cpu_seconds(&remote.pid(), clock_ticks))
+            .transpose()
+    };
     let before = cluster.cpu(clock_ticks)?;
+    let remote_before = remote_cpu(&remote)?;
     let client_cpu = cpu_seconds("self", clock_ticks)?;
     let load = run_load(&cluster.ports(), requests, &knobs)?;
-    let cpu = cluster.cpu(clock_ticks)?.since(&before);
+    let mut cpu = cluster.cpu(clock_ticks)?.since(&before);
+    cpu.remote = remote_cpu(&remote)?
+        .zip(remote_before)
+        .map(|(now, then)| now - then);
     let client_cpu = cpu_seconds("self", clock_ticks)? - client_cpu;
 
     report(&knobs, &raw, &load, &cpu, client_cpu);
@@ -144,6 +171,8 @@ enum Endpoint {
     Healthz,
     /// The framework's floor plus one database ping.
     Readyz,
+    /// A signed-in user reading the remote `myself` through the proxy of an impersonation link.
+    Proxy,
 }
 
 impl Endpoint {
@@ -152,8 +181,9 @@ impl Endpoint {
             Err(_) | Ok("" | "myself") => Ok(Self::Myself),
             Ok("healthz") => Ok(Self::Healthz),
             Ok("readyz") => Ok(Self::Readyz),
+            Ok("proxy") => Ok(Self::Proxy),
             Ok(other) => {
-                bail!("APPLINKS_BENCH_ENDPOINT={other:?} is not myself, healthz or readyz")
+                bail!("APPLINKS_BENCH_ENDPOINT={other:?} is not myself, healthz, readyz or proxy")
             }
         }
     }
@@ -163,13 +193,14 @@ impl Endpoint {
             Self::Myself => PATH,
             Self::Healthz => "/healthz",
             Self::Readyz => "/readyz",
+            Self::Proxy => PROXY_PATH,
         }
     }
 
     /// What a correct answer holds.
     fn expected_body(self) -> &'static [u8] {
         match self {
-            Self::Myself => br#""name":"alice""#,
+            Self::Myself | Self::Proxy => br#""name":"alice""#,
             Self::Healthz => br#""status":"ok""#,
             Self::Readyz => br#""status":"ready""#,
         }
@@ -266,15 +297,18 @@ impl Cluster {
             nodes: self.nodes.len(),
             servers: nodes,
             database,
+            remote: None,
         })
     }
 }
 
-/// CPU seconds used by the applinks nodes and, in a cluster, by PostgreSQL.
+/// CPU seconds used by the applinks nodes and, in a cluster, by PostgreSQL; with the proxy,
+/// the remote's apart.
 struct Cpu {
     nodes: usize,
     servers: f64,
     database: Option<f64>,
+    remote: Option<f64>,
 }
 
 impl Cpu {
@@ -286,6 +320,7 @@ impl Cpu {
                 .database
                 .zip(before.database)
                 .map(|(now, then)| now - then),
+            remote: None,
         }
     }
 }
@@ -381,6 +416,9 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--base-url")
             .arg(format!("http://127.0.0.1:{base_port}"))
+            // The proxy's remote is another server on loopback, which the outgoing client
+            // otherwise refuses (SPEC §6).
+            .args(["--outbound-allow", "127.0.0.0/8"])
             .env("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -415,7 +453,8 @@ impl Server {
             if let Some(status) = self.child.try_wait()? {
                 bail!("the server exited early with {status}");
             }
-            if http(self.port, "GET", "/healthz", &[], "").is_ok_and(|(status, _)| status == 200) {
+            if http(self.port, "GET", "/healthz", &[], "").is_ok_and(|(status, _, _)| status == 200)
+            {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -423,9 +462,8 @@ impl Server {
         bail!("the server did not become healthy within 30 seconds")
     }
 
-    /// Adds `alice` and a link whose consumer signs with `key` and may impersonate users, then
-    /// checks that one signed request is answered as intended.
-    fn configure(&self, key: &PrivateKey) -> anyhow::Result<()> {
+    /// Adds the user `alice` with the CLI, as an administrator would.
+    fn add_alice(&self) -> anyhow::Result<()> {
         let mut add_user = Command::new(binary());
         add_user
             .args(["user", "add", "alice", "--password-stdin", "--data-dir"])
@@ -441,11 +479,18 @@ impl Server {
             .stdin
             .take()
             .context("the stdin of `applinks user add`")?
-            .write_all(b"alice's bench password\n")?;
+            .write_all(format!("{ALICE_PASSWORD}\n").as_bytes())?;
         ensure!(
             add_user.wait()?.success(),
             "`applinks user add alice` failed"
         );
+        Ok(())
+    }
+
+    /// Adds `alice` and a link whose consumer signs with `key` and may impersonate users, then
+    /// checks that one signed request is answered as intended.
+    fn configure(&self, key: &PrivateKey) -> anyhow::Result<()> {
+        self.add_alice()?;
 
         let link = format!(
             r#"{{"id":"{LINK_ID}","name":"Bench","typeId":"generic","displayUrl":"http://127.0.0.1:9"}}"#
@@ -467,7 +512,7 @@ impl Server {
 
         let authorization = authorization(key, self.port, unix_now(), "configuration-check")?;
         let path = format!("{PATH}?{QUERY}");
-        let (status, body) = http(
+        let (status, _, body) = http(
             self.port,
             "GET",
             &path,
@@ -482,6 +527,17 @@ impl Server {
     }
 
     fn admin_put(&self, path: &str, json: &str, expected: u16) -> anyhow::Result<()> {
+        self.admin_call("PUT", path, json, expected).map(drop)
+    }
+
+    /// A REST call as `admin` with HTTP Basic, as a script would make it; answers the body.
+    fn admin_call(
+        &self,
+        method: &str,
+        path: &str,
+        json: &str,
+        expected: u16,
+    ) -> anyhow::Result<String> {
         let basic =
             base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
         let headers = [
@@ -493,9 +549,75 @@ impl Server {
             .iter()
             .map(|(name, value)| (*name, value.as_str()))
             .collect();
-        let (status, body) = http(self.port, "PUT", path, &headers, json)?;
-        ensure!(status == expected, "PUT {path} answered {status}: {body}");
-        Ok(())
+        let (status, _, body) = http(self.port, method, path, &headers, json)?;
+        ensure!(
+            status == expected,
+            "{method} {path} answered {status}: {body}"
+        );
+        Ok(body)
+    }
+
+    /// Links this server to `remote` both ways with impersonation (the wizard's create call
+    /// with the remote's administrator), signs `alice` in here, and answers her proxied request
+    /// for the remote `myself`, checked once.
+    fn proxy_request(&self, remote: &Server) -> anyhow::Result<String> {
+        remote.add_alice()?;
+        let create = serde_json::json!({
+            "applicationLink": {"displayUrl": format!("http://127.0.0.1:{}", remote.port)},
+            "username": "admin",
+            "password": ADMIN_PASSWORD,
+            "createTwoWayLink": true,
+            "configFormValues": {"shareUserbase": true, "trustEachOther": false},
+        });
+        let created = self.admin_call(
+            "POST",
+            "/rest/applinks/1.0/applicationlinkForm/createAppLink",
+            &create.to_string(),
+            201,
+        )?;
+        let created: serde_json::Value = serde_json::from_str(&created)?;
+        let remote_id = created["id"]
+            .as_str()
+            .with_context(|| format!("the create call answered no id: {created}"))?;
+
+        let form = format!(
+            "username=alice&password={}",
+            ALICE_PASSWORD.replace(' ', "+")
+        );
+        let form = form.replace('\'', "%27");
+        let (status, head, _) = http(
+            self.port,
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &form,
+        )?;
+        let cookie = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("set-cookie").then(|| {
+                    value
+                        .trim()
+                        .split(';')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+            })
+            .with_context(|| format!("signing in answered {status} without a cookie: {head}"))?;
+
+        let path = format!("{PROXY_PATH}?appId={remote_id}&path=%2Frest%2Fapi%2F1.0%2Fmyself");
+        let (status, _, body) = http(self.port, "GET", &path, &[("Cookie", &cookie)], "")?;
+        ensure!(
+            status == 200 && body.contains(r#""name":"alice""#),
+            "a proxied request was answered {status}: {body}"
+        );
+        Ok(format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nCookie: {cookie}\r\n\
+             Connection: keep-alive\r\n\r\n",
+            self.port
+        ))
     }
 }
 
@@ -507,15 +629,15 @@ impl Drop for Server {
     }
 }
 
-/// One blocking HTTP/1.1 exchange on a fresh connection, for setting up; answers the status
-/// and the body.
+/// One blocking HTTP/1.1 exchange on a fresh connection, for setting up; answers the status,
+/// the head and the body.
 fn http(
     port: u16,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
-) -> anyhow::Result<(u16, String)> {
+) -> anyhow::Result<(u16, String, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut request = format!(
@@ -537,8 +659,8 @@ fn http(
         .nth(1)
         .and_then(|status| status.parse().ok())
         .with_context(|| format!("not an HTTP answer: {answer:?}"))?;
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
-    Ok((status, body.to_owned()))
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    Ok((status, head.to_owned(), body.to_owned()))
 }
 
 /// The `Authorization` header of one measured request.
@@ -1031,6 +1153,12 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, cpu: &Cpu, client_cpu: f64
             database / seconds
         );
     }
+    if let Some(remote) = cpu.remote {
+        println!(
+            "| remote server CPU (not counted above) | {remote:.2} s ({:.2} cores busy) |",
+            remote / seconds
+        );
+    }
     println!(
         "| client CPU | {client_cpu:.2} s ({:.2} cores busy) |",
         client_cpu / seconds
@@ -1043,6 +1171,10 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, cpu: &Cpu, client_cpu: f64
     println!(
         "| per server-CPU-second ÷ verify/s | {:.2} |",
         per_cpu_second / raw.verify
+    );
+    println!(
+        "| per server-CPU-second ÷ sign/s | {:.2} |",
+        per_cpu_second / raw.sign
     );
     if let Some(error) = &load.first_error {
         println!();
