@@ -728,3 +728,66 @@ async fn the_repair_page_completes_a_half_made_link_on_both_sides() {
         harness.state.identity().consumer_key()
     );
 }
+
+/// The text of the element with `id` in `page`.
+fn element_text<'a>(page: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\">");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {page}"))
+        + marker.len();
+    let end = start + page[start..].find('<').unwrap();
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn the_wizards_result_shows_the_levels_a_generic_link_has_after_its_oauth_details() {
+    let harness = Harness::new().await;
+    let remote = plain_web_application().await;
+    let cookie = admin_cookie(&harness).await;
+    let token = csrf_token(&page(&harness, LIST, &cookie).await.body);
+    // Nothing is negotiated with a generic application, but its outgoing OAuth details turn
+    // the outgoing level on; without a consumer, the incoming level stays off.
+    let fields = [
+        ("csrf_token", token),
+        ("url", remote.clone()),
+        ("name", "Reports".to_owned()),
+        ("type_id", "generic".to_owned()),
+        ("outbound_consumer_key", "applinks-here".to_owned()),
+        ("request_token_url", format!("{remote}/oauth/request-token")),
+        ("access_token_url", format!("{remote}/oauth/access-token")),
+        ("authorize_url", format!("{remote}/oauth/authorize")),
+    ];
+    let body = fields
+        .iter()
+        .map(|(name, value)| format!("{name}={}", encoded(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let created = post(
+        &harness,
+        "/plugins/servlet/applinks/create/link",
+        &cookie,
+        body,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        element_text(&created.body, "created-authentication"),
+        "OAuth",
+        "{}",
+        created.body
+    );
+    assert_eq!(
+        element_text(&created.body, "created-incoming"),
+        "Disabled",
+        "{}",
+        created.body
+    );
+    use applinks_core::store::LinkStore as _;
+    let links = harness.state.database().links().await.unwrap();
+    assert_eq!(
+        links[0].outgoing.label(),
+        "OAuth",
+        "the page says what is stored"
+    );
+}
