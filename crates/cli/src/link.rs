@@ -10,8 +10,8 @@ mod client;
 use std::io::Write as _;
 
 use anyhow::Context as _;
-use applinks_core::link::{ApplicationId, normalise_url};
-use clap::{ArgGroup, Args, Subcommand};
+use applinks_core::link::{ApplicationId, OAuthLevels, normalise_url};
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use hyper::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -38,7 +38,7 @@ enum LinkCommand {
     Create(CreateArgs),
     /// Finish a half-made 2-way link once the remote application answers again.
     Repair(RepairArgs),
-    /// Change a link's name or URLs.
+    /// Change a link's name, URLs or authentication levels.
     Edit(EditArgs),
     /// Point a link at an application that moved: sets both its display and application URL.
     Relocate(RelocateArgs),
@@ -112,6 +112,34 @@ struct EditArgs {
     /// The new URL this server uses to call the application.
     #[arg(long, group = "change", value_name = "URL", value_parser = parse_url_text)]
     rpc_url: Option<String>,
+    /// How the application may call us: disabled, oauth or impersonation. Turning it on needs
+    /// the link's incoming consumer; disabled removes the consumer and its tokens.
+    #[arg(long, group = "change", value_name = "LEVEL")]
+    incoming: Option<Level>,
+    /// How we call the application: disabled, oauth or impersonation.
+    #[arg(long, group = "change", value_name = "LEVEL")]
+    outgoing: Option<Level>,
+}
+
+/// An authentication level of one direction of a link, as the edit page offers them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Level {
+    /// No OAuth.
+    Disabled,
+    /// 3-legged and 2-legged OAuth.
+    Oauth,
+    /// OAuth, and 2-legged OAuth acting as any user (for applications that share their users).
+    Impersonation,
+}
+
+impl Level {
+    fn levels(self) -> OAuthLevels {
+        match self {
+            Self::Disabled => OAuthLevels::DISABLED,
+            Self::Oauth => OAuthLevels::OAUTH,
+            Self::Impersonation => OAuthLevels::IMPERSONATION,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -238,16 +266,19 @@ async fn outgoing_authentication(client: &Client, id: &str) -> anyhow::Result<St
         .get(&format!("/rest/applinks/3.0/status/{id}/oauth"))
         .await
         .with_context(|| format!("cannot read the authentication of link {id}"))?;
-    let outgoing = &status["outgoing"];
-    let on = |field: &str| outgoing[field].as_bool().unwrap_or(false);
-    let label = if on("twoLoImpersonationEnabled") {
+    Ok(level_label(&status["outgoing"]).to_owned())
+}
+
+/// The name for people of one direction's levels in an OAuth status answer.
+fn level_label(levels: &Value) -> &'static str {
+    let on = |field: &str| levels[field].as_bool().unwrap_or(false);
+    if on("twoLoImpersonationEnabled") {
         "OAuth (impersonation)"
     } else if on("enabled") || on("twoLoEnabled") {
         "OAuth"
     } else {
         "Disabled"
-    };
-    Ok(label.to_owned())
+    }
 }
 
 /// Prints rows as columns separated by two spaces; the last column is not padded.
@@ -371,12 +402,46 @@ async fn repair(connection: &Connection, args: RepairArgs) -> anyhow::Result<()>
 }
 
 async fn edit(client: &Client, args: EditArgs) -> anyhow::Result<()> {
+    // The levels go first: the server refuses them when they cannot be (an incoming level
+    // without a consumer), and then nothing has changed.
+    if args.incoming.is_some() || args.outgoing.is_some() {
+        set_levels(client, &args.id, args.incoming, args.outgoing).await?;
+    }
     let changes = [
         ("name", args.name),
         ("displayUrl", args.display_url),
         ("rpcUrl", args.rpc_url),
     ];
-    update(client, &args.id, &changes, "Updated").await
+    if changes.iter().any(|(_, value)| value.is_some()) {
+        update(client, &args.id, &changes, "Updated").await?;
+    }
+    Ok(())
+}
+
+/// Sets the authentication levels of the given directions, as the edit page does.
+async fn set_levels(
+    client: &Client,
+    id: &str,
+    incoming: Option<Level>,
+    outgoing: Option<Level>,
+) -> anyhow::Result<()> {
+    let mut body = json!({});
+    if let Some(incoming) = incoming {
+        body["incoming"] = json!(incoming.levels());
+    }
+    if let Some(outgoing) = outgoing {
+        body["outgoing"] = json!(outgoing.levels());
+    }
+    let path = format!("/rest/applinks/3.0/status/{id}/oauth");
+    let status = client
+        .call(Method::PUT, &path, Some(&body))
+        .await
+        .map_err(|error| missing_link(error, client, id))
+        .with_context(|| format!("cannot set the authentication of link {id}"))?;
+    println!("Set the authentication of link {id}.");
+    println!("  incoming        {}", level_label(&status["incoming"]));
+    println!("  outgoing        {}", level_label(&status["outgoing"]));
+    Ok(())
 }
 
 async fn relocate(client: &Client, args: RelocateArgs) -> anyhow::Result<()> {

@@ -1,8 +1,8 @@
 //! `applinks link …` as an administrator runs it: a child process talking to real `applinks
 //! serve` processes on loopback through the REST API. Covers the 1-way life of a link (create,
-//! list, edit, primary, relocate, delete), a 2-way link deleted on both sides, a half-made link
-//! and its repair, and the exit codes of refused credentials, an unreachable server and bad
-//! usage.
+//! list, edit, primary, relocate, delete), the authentication levels `edit` sets, a 2-way link
+//! deleted on both sides, a half-made link and its repair, and the exit codes of refused
+//! credentials, an unreachable server and bad usage.
 
 mod support;
 
@@ -136,6 +136,97 @@ fn a_one_way_link_is_created_listed_edited_made_primary_relocated_and_deleted() 
     );
     let ids: Vec<_> = listed(&a).iter().map(|link| link["id"].clone()).collect();
     assert_eq!(ids, [c_id.as_str()]);
+}
+
+/// The OAuth levels of both directions of `server`'s link `id`.
+fn oauth_status(server: &Server, id: &str) -> Value {
+    let path = format!("/rest/applinks/3.0/status/{id}/oauth");
+    let answer = server.admin_json("GET", &path, &Value::Null);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json()
+}
+
+#[test]
+fn edit_sets_the_authentication_level_of_each_direction() {
+    let a = peer("cmd-levels-a");
+    let b = peer("cmd-levels-b");
+    let b_id = server_id(&b);
+    link_ok(&a, &["create", &b.base_url()], &[]);
+    let status = oauth_status(&a, &b_id);
+    assert_eq!(status["incoming"]["enabled"], true, "{status}");
+    assert_eq!(status["outgoing"]["enabled"], true, "{status}");
+
+    let set = [
+        "edit",
+        &b_id,
+        "--incoming",
+        "impersonation",
+        "--outgoing",
+        "disabled",
+    ];
+    let printed = link_ok(&a, &set, &[]);
+    assert!(
+        printed.contains("incoming        OAuth (impersonation)")
+            && printed.contains("outgoing        Disabled"),
+        "{printed}"
+    );
+    let status = oauth_status(&a, &b_id);
+    assert_eq!(
+        status["incoming"]["twoLoImpersonationEnabled"], true,
+        "{status}"
+    );
+    assert_eq!(status["outgoing"]["enabled"], false, "{status}");
+    assert_eq!(status["outgoing"]["twoLoEnabled"], false, "{status}");
+
+    link_ok(
+        &a,
+        &["edit", &b_id, "--outgoing", "oauth", "--name", "Bee"],
+        &[],
+    );
+    let status = oauth_status(&a, &b_id);
+    assert_eq!(status["outgoing"]["enabled"], true, "{status}");
+    assert_eq!(
+        status["outgoing"]["twoLoImpersonationEnabled"], false,
+        "{status}"
+    );
+    assert_eq!(
+        status["incoming"]["twoLoImpersonationEnabled"], true,
+        "the direction not named stays"
+    );
+    assert_eq!(link_named(&listed(&a), &b_id)["name"], "Bee");
+
+    let bad = link_at(
+        &a.base_url(),
+        &["edit", &b_id, "--incoming", "full"],
+        &[],
+        "",
+    );
+    let stderr = text(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invalid value 'full' for '--incoming <LEVEL>'")
+            && stderr.contains("disabled, oauth, impersonation"),
+        "{stderr}"
+    );
+
+    // Disabled removes the consumer; without one, the incoming level cannot be turned on.
+    link_ok(&a, &["edit", &b_id, "--incoming", "disabled"], &[]);
+    let consumer =
+        format!("/rest/applinks-oauth/1.0/applicationlink/{b_id}/authentication/consumer");
+    assert_eq!(a.admin_json("GET", &consumer, &Value::Null).status, 404);
+    let refused = link_at(
+        &a.base_url(),
+        &["edit", &b_id, "--incoming", "oauth"],
+        &[],
+        "",
+    );
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot set the authentication of link")
+            && stderr.contains("has no incoming consumer"),
+        "{stderr}"
+    );
 }
 
 #[test]

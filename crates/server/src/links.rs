@@ -299,7 +299,7 @@ async fn oauth_status_of(
 }
 
 /// The incoming levels a consumer grants (all off without one).
-fn incoming_levels(consumer: Option<&Consumer>) -> OAuthLevels {
+pub(crate) fn incoming_levels(consumer: Option<&Consumer>) -> OAuthLevels {
     consumer.map_or_else(OAuthLevels::default, |consumer| OAuthLevels {
         enabled: consumer.three_lo_allowed,
         two_lo_enabled: consumer.two_lo_allowed,

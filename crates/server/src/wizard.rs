@@ -191,6 +191,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     caller.authorise_admin_change(&headers)?;
     let created = create_link(&state, &caller, request).await?;
+    check_first(&state, &created.link);
     let mut body = serde_json::to_value(LinkEntity::new(&state, &created.link))
         .map_err(|error| ApiError::bad_request(error.to_string()))?;
     body["authenticationLevel"] = json!(created.negotiated.levels.label());
@@ -205,7 +206,8 @@ pub(crate) struct Created {
     pub(crate) warnings: Vec<String>,
 }
 
-/// The wizard's work, shared by the REST call and the admin pages.
+/// The wizard's work, shared by the REST call and the admin pages. The caller starts the
+/// link's first status check with [`check_first`] when it has configured all it will.
 pub(crate) async fn create_link(
     state: &AppState,
     caller: &Caller,
@@ -341,19 +343,24 @@ pub(crate) async fn create_link(
             "The link is half-made: {problem}. Repair it once the remote application is back."
         ));
     }
-    // The first status check runs now rather than at the next round, off the request's path.
-    let (checker, checked) = (state.clone(), stored.clone());
+    Ok(Created {
+        link: stored,
+        negotiated,
+        warnings,
+    })
+}
+
+/// Runs a new link's first status check now rather than at the next round, off the request's
+/// path. Callers start it once the request has configured all it will, so that the check sees
+/// the link as it stays and its write does not race the request's own.
+pub(crate) fn check_first(state: &AppState, link: &ApplicationLink) {
+    let (checker, checked) = (state.clone(), link.clone());
     tokio::spawn(async move {
         let status = crate::status::check(&checker, &checked).await;
         if let Err(error) = checker.database().put_status(&checked.id, &status).await {
             tracing::warn!(%error, link = %checked.id, "could not record a link status");
         }
     });
-    Ok(Created {
-        link: stored,
-        negotiated,
-        warnings,
-    })
 }
 
 /// The steps after both links exist: our incoming consumer from the remote's consumer-info,

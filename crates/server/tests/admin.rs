@@ -1,12 +1,14 @@
 //! The administration pages through `Router::oneshot`, with a clock the test moves: the secure
-//! administrator session, CSRF refusals, the 403 for other users, and escaping.
+//! administrator session, CSRF refusals, the 403 for other users, and escaping; the changes
+//! (edit, relocate, delete here or on both sides, repair) and what each leaves behind. Where a
+//! change reaches the remote application, the remote is a second server on loopback.
 
 mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::json;
-use support::{ADMIN_PASSWORD, Answer, BASE_URL, Harness};
+use support::{ADMIN_PASSWORD, Answer, Harness, START};
 
 const LIST: &str = "/plugins/servlet/applinks/listApplicationLinks";
 const LINK_ID: &str = "5a0b4c1e-0000-4000-8000-00000000a11c";
@@ -47,7 +49,7 @@ async fn post(harness: &Harness, path: &str, cookie: &str, body: String) -> Answ
         .send(
             Request::post(path)
                 .header(header::COOKIE, cookie)
-                .header(header::ORIGIN, BASE_URL)
+                .header(header::ORIGIN, harness.base_url())
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(Body::from(body))
                 .unwrap(),
@@ -385,5 +387,407 @@ async fn the_wizard_takes_a_generic_applications_oauth_details() {
     assert_eq!(
         providers[0]["config"]["serviceProvider.authorizeUrl"],
         format!("{remote}/oauth/authorize")
+    );
+}
+
+/// Gives link `id` of `harness` an incoming consumer with `key`.
+async fn with_consumer(harness: &Harness, id: &str, key: &str) {
+    let public_key = applinks_oauth1::PrivateKey::generate()
+        .unwrap()
+        .public_key();
+    let consumer = json!({"key": key, "publicKey": public_key.to_base64_der()});
+    let path = format!("/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer");
+    let put = harness.admin_json("PUT", &path, consumer).await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+}
+
+/// Stores an access token issued to consumer `key`, as the token endpoint does; returns its
+/// digest.
+async fn issue_token(harness: &Harness, key: &str) -> String {
+    use applinks_core::consumer::{ConsumerKey, Sealed};
+    use applinks_core::store::TokenStore as _;
+    use applinks_core::token::{IssuedToken, TokenKind};
+    let token = IssuedToken {
+        digest: "ab".repeat(32),
+        kind: TokenKind::Access,
+        consumer_key: ConsumerKey::parse(key).unwrap(),
+        secret: Sealed("sealed".into()),
+        username: Some(applinks_core::user::Username::parse("admin").unwrap()),
+        callback: None,
+        verifier_digest: None,
+        created_at: START,
+        expires_at: START + 3600,
+        session_handle_digest: None,
+        session_expires_at: None,
+    };
+    harness.state.database().insert_token(&token).await.unwrap();
+    token.digest
+}
+
+async fn consumer_exists(harness: &Harness, key: &str) -> bool {
+    use applinks_core::consumer::ConsumerKey;
+    use applinks_core::store::ConsumerStore as _;
+    let key = ConsumerKey::parse(key).unwrap();
+    harness
+        .state
+        .database()
+        .consumer(&key)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+async fn token_exists(harness: &Harness, digest: &str) -> bool {
+    use applinks_core::store::TokenStore as _;
+    harness
+        .state
+        .database()
+        .token(digest)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+async fn stored_link(harness: &Harness, id: &str) -> Option<applinks_core::link::ApplicationLink> {
+    use applinks_core::store::LinkStore as _;
+    let id = applinks_core::link::ApplicationId::parse(id).unwrap();
+    harness.state.database().link(&id).await.unwrap()
+}
+
+/// The id a harness's server links under.
+fn server_id(harness: &Harness) -> String {
+    harness.state.identity().server_id().to_string()
+}
+
+/// Creates a link on `harness` with the given id, name and URL.
+async fn link_to(harness: &Harness, id: &str, name: &str, url: &str) {
+    let put = harness
+        .admin_json(
+            "PUT",
+            &format!("/rest/applinks/1.0/applicationlink/{id}"),
+            json!({"name": name, "typeId": "confluence", "displayUrl": url}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::CREATED, "{}", put.body);
+}
+
+/// A loopback address where nothing listens.
+async fn closed_address() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn the_relocate_page_moves_both_urls_and_keeps_the_consumer() {
+    let harness = with_link().await;
+    with_consumer(&harness, LINK_ID, "jira:1").await;
+    let cookie = admin_cookie(&harness).await;
+    let relocate = format!("/plugins/servlet/applinks/relocate/{LINK_ID}");
+    let form = page(&harness, &relocate, &cookie).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        form.body
+            .contains("name=\"url\" value=\"http://jira.test\""),
+        "{}",
+        form.body
+    );
+    let token = csrf_token(&form.body);
+
+    let without_scheme = post(
+        &harness,
+        &relocate,
+        &cookie,
+        format!("csrf_token={token}&url=jira.moved.test"),
+    )
+    .await;
+    assert_eq!(without_scheme.status, StatusCode::BAD_REQUEST);
+    assert!(
+        without_scheme.body.contains("https://"),
+        "{}",
+        without_scheme.body
+    );
+    assert_eq!(
+        stored_link(&harness, LINK_ID).await.unwrap().rpc_url,
+        "http://jira.test"
+    );
+
+    let moved = post(
+        &harness,
+        &relocate,
+        &cookie,
+        format!(
+            "csrf_token={token}&url={}",
+            encoded("https://jira.moved.test/")
+        ),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    assert_eq!(
+        moved.header(header::LOCATION),
+        format!("{LIST}?done=relocated")
+    );
+    let link = harness
+        .admin_json(
+            "GET",
+            &format!("/rest/applinks/1.0/applicationlink/{LINK_ID}"),
+            json!(null),
+        )
+        .await
+        .json();
+    assert_eq!(link["displayUrl"], "https://jira.moved.test");
+    assert_eq!(link["rpcUrl"], "https://jira.moved.test");
+    assert_eq!(link["name"], "<b>Jira</b>", "a relocation keeps the rest");
+    assert!(consumer_exists(&harness, "jira:1").await);
+}
+
+#[tokio::test]
+async fn a_change_on_an_admin_page_is_in_the_audit_log_with_who_what_before_and_after() {
+    let harness = with_link().await;
+    harness.clock.advance(42);
+    let cookie = admin_cookie(&harness).await;
+    let relocate = format!("/plugins/servlet/applinks/relocate/{LINK_ID}");
+    let token = csrf_token(&page(&harness, &relocate, &cookie).await.body);
+    let moved = post(
+        &harness,
+        &relocate,
+        &cookie,
+        format!(
+            "csrf_token={token}&url={}",
+            encoded("https://jira.moved.test")
+        ),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+
+    let log = harness
+        .admin_json("GET", "/rest/applinks/1.0/auditlog", json!(null))
+        .await
+        .json();
+    let latest = &log[0];
+    assert_eq!(latest["action"], "link.relocate", "{log}");
+    assert_eq!(latest["actor"], "admin");
+    assert_eq!(latest["target"], LINK_ID);
+    assert_eq!(latest["at"], START + 42);
+    assert_eq!(latest["before"]["displayUrl"], "http://jira.test");
+    assert_eq!(latest["before"]["rpcUrl"], "http://jira.test");
+    assert_eq!(latest["after"]["displayUrl"], "https://jira.moved.test");
+    assert_eq!(latest["after"]["rpcUrl"], "https://jira.moved.test");
+    assert_eq!(latest["after"]["name"], "<b>Jira</b>");
+}
+
+#[tokio::test]
+async fn the_delete_page_removes_the_link_its_consumer_and_its_tokens() {
+    let harness = with_link().await;
+    with_consumer(&harness, LINK_ID, "jira:1").await;
+    let digest = issue_token(&harness, "jira:1").await;
+    assert!(token_exists(&harness, &digest).await);
+    let cookie = admin_cookie(&harness).await;
+    let delete = format!("/plugins/servlet/applinks/delete/{LINK_ID}");
+    let form = page(&harness, &delete, &cookie).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let token = csrf_token(&form.body);
+
+    let deleted = post(&harness, &delete, &cookie, format!("csrf_token={token}")).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert_eq!(
+        deleted.header(header::LOCATION),
+        format!("{LIST}?done=deleted")
+    );
+    assert!(stored_link(&harness, LINK_ID).await.is_none());
+    assert!(!consumer_exists(&harness, "jira:1").await);
+    assert!(!token_exists(&harness, &digest).await);
+    let gone = page(&harness, &delete, &cookie).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn deleting_on_both_sides_removes_the_remotes_link_to_us_too() {
+    let harness = Harness::new().await;
+    let remote = Harness::served().await;
+    let (our_id, remote_id) = (server_id(&harness), server_id(&remote));
+    link_to(&remote, &our_id, "Us", harness.base_url()).await;
+    link_to(&harness, &remote_id, "Remote", remote.base_url()).await;
+    let cookie = admin_cookie(&harness).await;
+    let delete = format!("/plugins/servlet/applinks/delete/{remote_id}");
+    let token = csrf_token(&page(&harness, &delete, &cookie).await.body);
+
+    let body = format!(
+        "csrf_token={token}&reciprocate=on&remote_username=admin&remote_password={}",
+        encoded(ADMIN_PASSWORD)
+    );
+    let deleted = post(&harness, &delete, &cookie, body).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert_eq!(
+        deleted.header(header::LOCATION),
+        format!("{LIST}?done=deleted-both")
+    );
+    assert!(stored_link(&harness, &remote_id).await.is_none());
+    assert!(
+        stored_link(&remote, &our_id).await.is_none(),
+        "the remote's link to us went too"
+    );
+}
+
+#[tokio::test]
+async fn deleting_on_both_sides_against_an_unreachable_remote_deletes_nothing() {
+    let harness = Harness::new().await;
+    let remote_id = "c0ffee00-0000-4000-8000-00000000dead";
+    link_to(&harness, remote_id, "Gone", &closed_address().await).await;
+    with_consumer(&harness, remote_id, "confluence:1").await;
+    let digest = issue_token(&harness, "confluence:1").await;
+    let cookie = admin_cookie(&harness).await;
+    let delete = format!("/plugins/servlet/applinks/delete/{remote_id}");
+    let token = csrf_token(&page(&harness, &delete, &cookie).await.body);
+
+    for credentials in ["", "&remote_username=admin&remote_password=secret"] {
+        let body = format!("csrf_token={token}&reciprocate=on{credentials}");
+        let refused = post(&harness, &delete, &cookie, body).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{credentials:?}: {}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("Delete the link to Gone?")
+                && refused.body.contains("role=\"alert\""),
+            "the form again, with what went wrong: {}",
+            refused.body
+        );
+        assert!(stored_link(&harness, remote_id).await.is_some());
+        assert!(consumer_exists(&harness, "confluence:1").await);
+        assert!(token_exists(&harness, &digest).await);
+    }
+}
+
+#[tokio::test]
+async fn the_repair_page_completes_a_half_made_link_on_both_sides() {
+    use applinks_core::link::OAuthLevels;
+    use applinks_core::store::{ConsumerStore as _, LinkStore as _};
+    let harness = Harness::served().await;
+    let remote = Harness::served().await;
+    let (our_id, remote_id) = (server_id(&harness), server_id(&remote));
+    link_to(&harness, &remote_id, "Remote", remote.base_url()).await;
+    // What a 2-way creation leaves when the remote went away after our link was stored.
+    let mut half_made = stored_link(&harness, &remote_id).await.unwrap();
+    half_made.outgoing = OAuthLevels::OAUTH;
+    half_made.pending = Some("the remote application could not be reached".into());
+    harness.state.database().put_link(&half_made).await.unwrap();
+
+    let cookie = admin_cookie(&harness).await;
+    let repair = format!("/plugins/servlet/applinks/repair/{remote_id}");
+    let form = page(&harness, &repair, &cookie).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        form.body
+            .contains("half-made: the remote application could not be reached"),
+        "{}",
+        form.body
+    );
+    let token = csrf_token(&form.body);
+    let body = format!(
+        "csrf_token={token}&remote_username=admin&remote_password={}",
+        encoded(ADMIN_PASSWORD)
+    );
+    let repaired = post(&harness, &repair, &cookie, body).await;
+    assert_eq!(repaired.status, StatusCode::SEE_OTHER, "{}", repaired.body);
+    assert_eq!(
+        repaired.header(header::LOCATION),
+        format!("{LIST}?done=repaired")
+    );
+
+    let ours = stored_link(&harness, &remote_id).await.unwrap();
+    assert_eq!(ours.pending, None);
+    let our_consumer = harness
+        .state
+        .database()
+        .link_consumer(&ours.id)
+        .await
+        .unwrap()
+        .expect("our consumer of the remote, from its consumer-info");
+    assert_eq!(
+        our_consumer.key.as_str(),
+        remote.state.identity().consumer_key()
+    );
+    let theirs = stored_link(&remote, &our_id)
+        .await
+        .expect("the remote's link to us");
+    assert_eq!(theirs.rpc_url, harness.base_url());
+    assert_eq!(theirs.outgoing, OAuthLevels::OAUTH);
+    let their_consumer = remote
+        .state
+        .database()
+        .link_consumer(&theirs.id)
+        .await
+        .unwrap()
+        .expect("the remote's consumer of us");
+    assert_eq!(
+        their_consumer.key.as_str(),
+        harness.state.identity().consumer_key()
+    );
+}
+
+/// The text of the element with `id` in `page`.
+fn element_text<'a>(page: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\">");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {page}"))
+        + marker.len();
+    let end = start + page[start..].find('<').unwrap();
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn the_wizards_result_shows_the_levels_a_generic_link_has_after_its_oauth_details() {
+    let harness = Harness::new().await;
+    let remote = plain_web_application().await;
+    let cookie = admin_cookie(&harness).await;
+    let token = csrf_token(&page(&harness, LIST, &cookie).await.body);
+    // Nothing is negotiated with a generic application, but its outgoing OAuth details turn
+    // the outgoing level on; without a consumer, the incoming level stays off.
+    let fields = [
+        ("csrf_token", token),
+        ("url", remote.clone()),
+        ("name", "Reports".to_owned()),
+        ("type_id", "generic".to_owned()),
+        ("outbound_consumer_key", "applinks-here".to_owned()),
+        ("request_token_url", format!("{remote}/oauth/request-token")),
+        ("access_token_url", format!("{remote}/oauth/access-token")),
+        ("authorize_url", format!("{remote}/oauth/authorize")),
+    ];
+    let body = fields
+        .iter()
+        .map(|(name, value)| format!("{name}={}", encoded(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let created = post(
+        &harness,
+        "/plugins/servlet/applinks/create/link",
+        &cookie,
+        body,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        element_text(&created.body, "created-authentication"),
+        "OAuth",
+        "{}",
+        created.body
+    );
+    assert_eq!(
+        element_text(&created.body, "created-incoming"),
+        "Disabled",
+        "{}",
+        created.body
+    );
+    use applinks_core::store::LinkStore as _;
+    let links = harness.state.database().links().await.unwrap();
+    assert_eq!(
+        links[0].outgoing.label(),
+        "OAuth",
+        "the page says what is stored"
     );
 }

@@ -4,19 +4,22 @@
 //! The probed URL travels between the steps in a hidden field and is checked again on every
 //! submission; the creation itself is the REST wizard's [`create_link`], which probes again.
 
-use applinks_core::link::ApplicationLink;
+use applinks_core::link::{ApplicationLink, OAuthLevels};
 use applinks_core::manifest::{ApplicationType, RemoteManifest};
+use applinks_core::store::ConsumerStore as _;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 
 use super::{Admin, problems, ticked, type_name, web_href};
 use crate::account::render;
+use crate::error::ApiError;
+use crate::links::{find_link, incoming_levels};
 use crate::state::AppState;
-use crate::wizard::{CreateRequest, Probe, checked_url, create_link, probe_url};
+use crate::wizard::{CreateRequest, Probe, check_first, checked_url, create_link, probe_url};
 use crate::{consumers, providers};
 
 /// The path of the wizard's first step.
@@ -86,7 +89,9 @@ struct CreatedPage<'a> {
     display_url: &'a str,
     display_href: Option<String>,
     two_way: bool,
-    authentication: &'static str,
+    /// The levels each direction has once everything typed into the wizard is configured.
+    outgoing: &'static str,
+    incoming: &'static str,
     warnings: &'a [String],
     pending: Option<&'a str>,
 }
@@ -237,7 +242,14 @@ pub(crate) async fn create(
         Ok(mut created) => {
             let notes = configure_generic(&state, &admin, &created.link, &form).await;
             created.warnings.extend(notes);
-            let link = &created.link;
+            // A generic application's OAuth details change the levels negotiated at creation:
+            // the page shows what the link has now.
+            let (link, incoming) = match levels_now(&state, &created.link).await {
+                Ok(now) => now,
+                Err(error) => return error.into_response(),
+            };
+            check_first(&state, &link);
+            let link = &link;
             let page = CreatedPage {
                 app_name: &state.config().name,
                 display_name: admin.display_name(),
@@ -247,7 +259,8 @@ pub(crate) async fn create(
                 display_url: &link.display_url,
                 display_href: web_href(&link.display_url),
                 two_way,
-                authentication: created.negotiated.levels.label(),
+                outgoing: link.outgoing.label(),
+                incoming: incoming.label(),
                 warnings: &created.warnings,
                 pending: link.pending.as_deref(),
             };
@@ -322,6 +335,16 @@ async fn configure_generic(
         }
     }
     notes
+}
+
+/// The link as stored now, with the incoming levels its consumer grants.
+async fn levels_now(
+    state: &AppState,
+    link: &ApplicationLink,
+) -> Result<(ApplicationLink, OAuthLevels), ApiError> {
+    let link = find_link(state, link.id.as_str()).await?;
+    let consumer = state.database().link_consumer(&link.id).await?;
+    Ok((link, incoming_levels(consumer.as_ref())))
 }
 
 /// Where to come back to after a password confirmation: the first step, with the URL typed.

@@ -29,6 +29,25 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) async fn new() -> Self {
+        Self::at(BASE_URL).await
+    }
+
+    /// A harness that also listens on a loopback port, at whose address it knows itself, so
+    /// that another harness can call it as a linked application (and be called back).
+    pub(crate) async fn served() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let harness = Self::at(&format!("http://127.0.0.1:{port}")).await;
+        let service = harness
+            .app
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        harness
+    }
+
+    /// A harness whose configured base URL is `base_url`.
+    async fn at(base_url: &str) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "applinks-server-test-{}-{}",
             std::process::id(),
@@ -43,7 +62,7 @@ impl Harness {
             .unwrap();
         assert_eq!(bootstrap.generated_admin_password, None);
         let config = ServerConfig::new(
-            BASE_URL.parse().unwrap(),
+            base_url.parse().unwrap(),
             "Test <Links> & Co",
             ApplicationType::Confluence,
         );
@@ -66,6 +85,11 @@ impl Harness {
             state,
             clock,
         }
+    }
+
+    /// The base URL the server knows itself by, without a trailing slash.
+    pub(crate) fn base_url(&self) -> &str {
+        self.state.config().base_url_str()
     }
 
     pub(crate) async fn send(&self, request: Request<Body>) -> Answer {
@@ -91,7 +115,7 @@ impl Harness {
         self.send(
             Request::post("/login")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ORIGIN, BASE_URL)
+                .header(header::ORIGIN, self.base_url())
                 .body(Body::from(body))
                 .unwrap(),
         )
