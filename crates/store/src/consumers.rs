@@ -16,7 +16,7 @@ const CONSUMER_COLUMNS: &str = "consumer_key, link_id, name, description, public
 
 impl ConsumerStore for Database {
     async fn put_consumer(&self, consumer: &Consumer) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let previous = find(&mut tx, "link_id", consumer.link_id.as_str()).await?;
         let (public_key, shared_secret) = match &consumer.credential {
             ConsumerCredential::Rsa { public_key } => (Some(public_key.as_str()), None),
@@ -71,7 +71,7 @@ impl ConsumerStore for Database {
     }
 
     async fn delete_link_consumer(&self, link_id: &ApplicationId) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let deleted = delete_consumer_of_link(&mut tx, link_id).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(deleted)

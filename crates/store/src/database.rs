@@ -2,7 +2,7 @@
 
 use applinks_core::store::StoreError;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 /// Which database a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,36 @@ impl Database {
         self.backend
     }
 
+    /// Begins a transaction that writes, and waits until no other write transaction runs: on
+    /// both databases such transactions take turns, so one that reads before it writes (is
+    /// there a consumer already? a primary link of this type?) acts on what the others
+    /// committed, never on what they are about to change.
+    ///
+    /// SQLite has one writer at a time; `BEGIN IMMEDIATE` takes its write lock at once, because
+    /// a deferred transaction that reads first cannot wait for a writer that commits in between
+    /// and fails with "database is locked" whatever the busy timeout. On PostgreSQL, where
+    /// READ COMMITTED would let two such transactions both see "none yet", a transaction-level
+    /// advisory lock gives the same turn-taking across every node of a cluster. Single
+    /// statements (nonces, sessions) need no turn and do not take one.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => self
+                .pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(store_error),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await.map_err(store_error)?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                Ok(tx)
+            }
+        }
+    }
+
     /// Checks that the database answers, for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.pool.execute("SELECT 1").await.map_err(unavailable)?;
@@ -67,6 +97,10 @@ impl Database {
         self.pool.close().await;
     }
 }
+
+/// The PostgreSQL advisory lock key that write transactions take turns on ("applinkw" in
+/// ASCII), apart from the migrations' key.
+const WRITE_LOCK_KEY: i64 = 0x6170_706c_696e_6b77;
 
 /// Maps a sqlx error to the domain's error, keeping the cause for logs.
 pub(crate) fn store_error(error: sqlx::Error) -> StoreError {

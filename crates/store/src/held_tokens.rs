@@ -91,7 +91,7 @@ impl ConsumerTokenStore for Database {
     }
 
     async fn start_dance(&self, dance: &PendingDance) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM consumer_request_tokens WHERE link_id = $1 AND username = $2")
             .bind(dance.link_id.as_str())
             .bind(dance.username.as_str())

@@ -13,7 +13,7 @@ const LINK_COLUMNS: &str = "id, name, type_id, display_url, rpc_url, is_primary,
 
 impl LinkStore for Database {
     async fn put_link(&self, link: &ApplicationLink) -> StoreResult<(bool, ApplicationLink)> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let previous_type = type_of(&mut tx, &link.id).await?;
 
         // A link is primary exactly when no other link of its type is.
@@ -86,7 +86,7 @@ impl LinkStore for Database {
     }
 
     async fn make_primary(&self, id: &ApplicationId) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let type_id = type_of(&mut tx, id).await?;
         let Some(type_id) = type_id else {
             return Ok(false);
@@ -104,7 +104,7 @@ impl LinkStore for Database {
     }
 
     async fn delete_link(&self, id: &ApplicationId) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let type_id = type_of(&mut tx, id).await?;
         let Some(type_id) = type_id else {
             return Ok(false);

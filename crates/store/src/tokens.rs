@@ -72,7 +72,7 @@ impl TokenStore for Database {
         old_digest: &str,
         renewed: &IssuedToken,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query("DELETE FROM oauth_tokens WHERE digest = $1 AND kind = 'access'")
             .bind(old_digest)
             .execute(&mut *tx)

@@ -89,7 +89,7 @@ impl UserStore for Database {
         username: &Username,
         disabled: bool,
     ) -> StoreResult<DisabledChange> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
 
         // Locking the enabled administrators first makes two processes that disable two of them
         // at once take turns, so the second sees the first's change instead of each counting the

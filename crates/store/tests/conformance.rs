@@ -483,6 +483,40 @@ fn draft_of(link: &ApplicationLink) -> LinkDraft {
     }
 }
 
+/// Writes that read first (a consumer replaced, a link and its primary mark) run at once from
+/// many requests; each must wait for the others, never fail because another wrote between its
+/// read and its write ("database is locked" on SQLite).
+#[tokio::test]
+async fn concurrent_writes_that_read_first_all_succeed() {
+    for db in backends().await {
+        for index in 0..8 {
+            db.put_link(&link(&format!("jira-{index}"), "jira"))
+                .await
+                .unwrap();
+        }
+        let mut writers = tokio::task::JoinSet::new();
+        for round in 0..4 {
+            for index in 0..8 {
+                let db = db.clone();
+                writers.spawn(async move {
+                    let id = format!("jira-{index}");
+                    db.put_consumer(&consumer(&format!("jira:{index}:{round}"), &id))
+                        .await?;
+                    db.put_link(&link(&id, "jira")).await
+                });
+            }
+        }
+        while let Some(outcome) = writers.join_next().await {
+            outcome.unwrap().unwrap();
+        }
+        for index in 0..8 {
+            let id = format!("jira-{index}");
+            let stored = db.link_consumer(&link(&id, "jira").id).await.unwrap();
+            assert!(stored.is_some(), "{id} has a consumer");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_link_has_one_consumer_and_keys_are_unique() {
     for db in backends().await {
