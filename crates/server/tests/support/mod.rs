@@ -29,6 +29,11 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) async fn new() -> Self {
+        Self::with_config(|_| {}).await
+    }
+
+    /// A harness whose configuration `adjust` changes first.
+    pub(crate) async fn with_config(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "applinks-server-test-{}-{}",
             std::process::id(),
@@ -42,11 +47,12 @@ impl Harness {
             .await
             .unwrap();
         assert_eq!(bootstrap.generated_admin_password, None);
-        let config = ServerConfig::new(
+        let mut config = ServerConfig::new(
             BASE_URL.parse().unwrap(),
             "Test <Links> & Co",
             ApplicationType::Confluence,
         );
+        adjust(&mut config);
         let clock = Arc::new(FixedClock::new(START));
         let state = AppState::new(
             config,
