@@ -3,18 +3,21 @@
 //!
 //! The request goes to the link's rpc URL only: `path` must be a path on that application (no
 //! scheme, host, `..` segment or backslash); a link whose address is on the outgoing deny-list
-//! is refused (409) before anything is contacted. The answer streams to the user as it arrives,
-//! within the proxy's limits (`ServerConfig::proxy_limits`): past the size cap or the deadline
-//! the connection is cut, so that the user sees a truncated answer rather than a complete one. It is sent with the link's outgoing authentication
-//! ([`remote::request_as_user`]); when the user must first allow 3-legged access, the answer is
-//! a 401 with `WWW-Authenticate: OAuth realm="<the remote's display URL>"` and a JSON body whose
-//! `authorisationUri` starts the login dance (SPEC §4).
+//! is refused (409) before anything is contacted. It is sent with the link's outgoing
+//! authentication ([`remote::request_as_user_streaming`]); when the user must first allow
+//! 3-legged access, the answer is a 401 with `WWW-Authenticate: OAuth realm="<the remote's
+//! display URL>"` and a JSON body whose `authorisationUri` starts the login dance (SPEC §4).
+//!
+//! Any other answer streams to the user as it arrives, with its status, content type and
+//! length, within the proxy's limits (`ServerConfig::proxy_limits`). When the size cap or the
+//! deadline ends it, the connection is cut, so the user sees a truncated answer, never one that
+//! looks complete.
 
-use applinks_core::link::{ApplicationId, ApplicationLink};
-use applinks_core::store::LinkStore;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use applinks_core::link::{ApplicationId, ApplicationLink};
+use applinks_core::store::LinkStore;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
