@@ -1,7 +1,8 @@
 //! Links between real `applinks serve` processes on loopback: the wizard's create call 1-way
 //! and 2-way, OAuth with impersonation working in both directions, refused credentials,
 //! deletion with reciprocation, primary links, relocation, a half-made link repaired, and the
-//! deprecated Basic outgoing authentication; the proxy refusing denied addresses.
+//! deprecated Basic outgoing authentication; the proxy refusing denied addresses, and streaming
+//! answers whole under its size cap and cut past it.
 
 mod support;
 
@@ -422,5 +423,102 @@ fn the_proxy_refuses_links_to_denied_addresses_without_connecting() {
             .as_ref()
             .is_err_and(|error| error.kind() == std::io::ErrorKind::WouldBlock),
         "something connected to the denied loopback address: {accepted:?}"
+    );
+}
+
+/// A linked application on loopback that answers every request with `length` bytes of text in
+/// chunks of 64 KiB, without announcing the length.
+fn chunked_remote(length: usize) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if stream.read(&mut byte).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let _ = (|| -> std::io::Result<()> {
+                    stream.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+                          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                    )?;
+                    for chunk in text_of(length).as_bytes().chunks(64 * 1024) {
+                        write!(stream, "{:x}\r\n", chunk.len())?;
+                        stream.write_all(chunk)?;
+                        stream.write_all(b"\r\n")?;
+                    }
+                    stream.write_all(b"0\r\n\r\n")
+                })();
+            });
+        }
+    });
+    url
+}
+
+/// `length` bytes of text that differ along their length, so that a lost or repeated chunk
+/// shows.
+fn text_of(length: usize) -> String {
+    (0..length)
+        .map(|index| char::from(b'a' + ((index / 7 + index / 4096) % 26) as u8))
+        .collect()
+}
+
+#[test]
+fn the_proxy_streams_answers_whole_under_its_cap_and_cuts_them_past_it() {
+    const MIB: usize = 1024 * 1024;
+    let (server, dir) = peer("stream");
+    add_user(&dir, "alice");
+    // The proxy's cap is 16 MiB by default.
+    for (id, length) in [("large-1", 4 * MIB), ("huge-1", 20 * MIB)] {
+        let url = chunked_remote(length);
+        let link =
+            json!({"id": id, "name": id, "typeId": "generic", "displayUrl": url, "rpcUrl": url});
+        let path = format!("/rest/applinks/1.0/applicationlink/{id}");
+        let made = server.admin_json("PUT", &path, &link);
+        assert!(made.status == 200 || made.status == 201, "{}", made.body);
+        let two_lo = json!({"outgoing": {
+            "enabled": false, "twoLoEnabled": true, "twoLoImpersonationEnabled": false,
+        }});
+        let path = format!("/rest/applinks/3.0/status/{id}/oauth");
+        assert_eq!(server.admin_json("PUT", &path, &two_lo).status, 200);
+    }
+    let through = |id: &str| {
+        let path = format!("/plugins/servlet/applinks/proxy?appId={id}&path=%2Freport");
+        let authorization = basic("alice", &password_of("alice"));
+        request(
+            server.port,
+            "GET",
+            &path,
+            &[("Authorization", &authorization)],
+            "",
+        )
+    };
+
+    let large = through("large-1").expect("a complete answer");
+    assert_eq!(large.status, 200);
+    assert_eq!(large.header("Content-Type"), "text/plain");
+    assert_eq!(large.body.len(), 4 * MIB);
+    assert!(large.body == text_of(4 * MIB), "the body arrived altered");
+
+    // Past the cap the connection is cut before the last chunk: no complete answer arrives.
+    let started = std::time::Instant::now();
+    let huge = through("huge-1");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(9),
+        "the answer ended only at the client's read timeout, after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        huge.is_none(),
+        "an answer past the cap looked complete: {:?} with {:?} bytes",
+        huge.as_ref().map(|answer| answer.status),
+        huge.as_ref().map(|answer| answer.body.len())
     );
 }

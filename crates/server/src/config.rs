@@ -1,16 +1,26 @@
 //! What a running server needs to know about itself, once the CLI has read flags, environment
 //! and the configuration file.
 
+use std::time::Duration;
+
 use applinks_core::manifest::ApplicationType;
 use applinks_core::session::DEFAULT_SESSION_LIFETIME_SECS;
 use applinks_core::token::TokenLifetimes;
 use url::Url;
+
+use crate::outbound::{DEFAULT_TIMEOUT, Redirects, RequestOptions};
 
 /// The reference products' OAuth timestamp window: five minutes either way.
 pub const DEFAULT_TIMESTAMP_WINDOW_SECS: u64 = 300;
 
 /// How often links are checked by default: every five minutes.
 pub const DEFAULT_STATUS_INTERVAL_SECS: u64 = 300;
+
+/// The largest answer the proxy passes on by default: 16 MiB.
+pub const DEFAULT_PROXY_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// How long a proxied request may take by default, its whole body included: 60 seconds.
+pub const DEFAULT_PROXY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The settings of one server node.
 #[derive(Debug, Clone)]
@@ -30,6 +40,8 @@ pub struct ServerConfig {
     pub timestamp_window_secs: u64,
     /// How often links are checked in the background, in seconds; 0 turns checks off.
     pub status_interval_secs: u64,
+    /// The limits of a request through the proxy, whose answer streams to the user.
+    pub proxy_limits: RequestOptions,
 }
 
 impl ServerConfig {
@@ -43,6 +55,12 @@ impl ServerConfig {
             token_lifetimes: TokenLifetimes::default(),
             timestamp_window_secs: DEFAULT_TIMESTAMP_WINDOW_SECS,
             status_interval_secs: DEFAULT_STATUS_INTERVAL_SECS,
+            proxy_limits: RequestOptions {
+                connect_timeout: DEFAULT_TIMEOUT,
+                timeout: DEFAULT_PROXY_TIMEOUT,
+                max_response_bytes: DEFAULT_PROXY_MAX_RESPONSE_BYTES,
+                redirects: Redirects::Refuse,
+            },
         }
     }
 

@@ -39,9 +39,12 @@ mod status;
 mod throttle;
 mod wizard;
 
-pub use config::{DEFAULT_STATUS_INTERVAL_SECS, DEFAULT_TIMESTAMP_WINDOW_SECS, ServerConfig};
+pub use config::{
+    DEFAULT_PROXY_MAX_RESPONSE_BYTES, DEFAULT_PROXY_TIMEOUT, DEFAULT_STATUS_INTERVAL_SECS,
+    DEFAULT_TIMESTAMP_WINDOW_SECS, ServerConfig,
+};
 pub use identity::{Bootstrap, BootstrapError, Identity, bootstrap};
-pub use remote::{ActingError, RemoteError, request_as_user};
+pub use remote::{ActingError, RemoteError, request_as_user, request_as_user_streaming};
 pub use secrets::{SecretKey, SecretKeyError};
 pub use state::{AppState, OsEntropy};
 

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Body, Frame, Incoming};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
@@ -307,16 +307,10 @@ impl Outbound {
         body: Bytes,
         options: &RequestOptions,
     ) -> Result<Response, OutboundError> {
-        let answer = self
-            .send_streaming(method, url, headers, body, options)
-            .await?;
-        let body = answer.body.collect().await?.to_bytes();
-        Ok(Response {
-            status: answer.status,
-            headers: answer.headers,
-            body,
-            final_url: answer.final_url,
-        })
+        self.send_streaming(method, url, headers, body, options)
+            .await?
+            .read_whole()
+            .await
     }
 
     /// Sends a request like [`Outbound::send`] and returns the answer as soon as its head has
@@ -447,7 +441,7 @@ impl Outbound {
         if announced.is_some_and(|length| length > limit as u64) {
             return Err(OutboundError::TooLarge { limit });
         }
-        let body = ResponseBody {
+        let body = ResponseBody(Source::Arriving(Arriving {
             incoming,
             limit,
             read: 0,
@@ -455,7 +449,7 @@ impl Outbound {
             timeout: options.timeout,
             done: false,
             _driver: driver,
-        };
+        }));
         Ok(Hop::Answer(StreamingResponse {
             status,
             headers: parts.headers,
@@ -560,10 +554,53 @@ pub struct StreamingResponse {
     pub final_url: Url,
 }
 
+impl StreamingResponse {
+    /// Reads the rest of the body, within the call's limits.
+    pub async fn read_whole(self) -> Result<Response, OutboundError> {
+        let body = self.body.collect().await?.to_bytes();
+        Ok(Response {
+            status: self.status,
+            headers: self.headers,
+            body,
+            final_url: self.final_url,
+        })
+    }
+
+    /// Reads the rest of the body like [`StreamingResponse::read_whole`], but fails with
+    /// [`OutboundError::TooLarge`] past `limit` bytes when that is below the call's own cap.
+    pub async fn read_whole_within(mut self, limit: usize) -> Result<Response, OutboundError> {
+        if let Source::Arriving(arriving) = &mut self.body.0 {
+            arriving.limit = arriving.limit.min(limit);
+        }
+        self.read_whole().await
+    }
+}
+
+impl From<Response> for StreamingResponse {
+    /// An answer read whole, handed on as one whose body is already in.
+    fn from(answer: Response) -> Self {
+        Self {
+            status: answer.status,
+            headers: answer.headers,
+            body: ResponseBody(Source::Whole(Some(answer.body))),
+            final_url: answer.final_url,
+        }
+    }
+}
+
 /// The body of a [`StreamingResponse`]: the remote's frames as they arrive, ended with an error
 /// once more than the call's `max_response_bytes` have come or its total timeout has passed.
 /// It holds the connection, which closes when the body is dropped.
-pub struct ResponseBody {
+pub struct ResponseBody(Source);
+
+enum Source {
+    /// Still coming over the connection.
+    Arriving(Arriving),
+    /// Read already; `None` once handed over.
+    Whole(Option<Bytes>),
+}
+
+struct Arriving {
     incoming: Incoming,
     limit: usize,
     read: usize,
@@ -575,10 +612,17 @@ pub struct ResponseBody {
 
 impl fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseBody")
-            .field("limit", &self.limit)
-            .field("read", &self.read)
-            .finish_non_exhaustive()
+        match &self.0 {
+            Source::Arriving(arriving) => f
+                .debug_struct("ResponseBody")
+                .field("limit", &arriving.limit)
+                .field("read", &arriving.read)
+                .finish_non_exhaustive(),
+            Source::Whole(bytes) => f
+                .debug_struct("ResponseBody")
+                .field("whole", &bytes.as_ref().map_or(0, Bytes::len))
+                .finish(),
+        }
     }
 }
 
@@ -590,16 +634,43 @@ impl Body for ResponseBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, OutboundError>>> {
-        let this = self.get_mut();
-        if this.done {
+        match &mut self.get_mut().0 {
+            Source::Arriving(arriving) => arriving.poll_frame(cx),
+            Source::Whole(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(Frame::data(bytes)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.0 {
+            Source::Arriving(arriving) => arriving.done || arriving.incoming.is_end_stream(),
+            Source::Whole(bytes) => bytes.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.0 {
+            Source::Arriving(arriving) => arriving.incoming.size_hint(),
+            Source::Whole(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+        }
+    }
+}
+
+impl Arriving {
+    fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, OutboundError>>> {
+        if self.done {
             return Poll::Ready(None);
         }
-        if this.deadline.as_mut().poll(cx).is_ready() {
-            this.done = true;
-            let after = this.timeout;
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.done = true;
+            let after = self.timeout;
             return Poll::Ready(Some(Err(OutboundError::Timeout { after })));
         }
-        let polled = Pin::new(&mut this.incoming).poll_frame(cx);
+        let polled = Pin::new(&mut self.incoming).poll_frame(cx);
         let Poll::Ready(next) = polled else {
             return Poll::Pending;
         };
@@ -607,21 +678,17 @@ impl Body for ResponseBody {
             None => None,
             Some(Err(error)) => Some(Err(OutboundError::Http(error))),
             Some(Ok(frame)) => {
-                this.read += frame.data_ref().map_or(0, Bytes::len);
-                if this.read > this.limit {
-                    let limit = this.limit;
+                self.read += frame.data_ref().map_or(0, Bytes::len);
+                if self.read > self.limit {
+                    let limit = self.limit;
                     Some(Err(OutboundError::TooLarge { limit }))
                 } else {
                     Some(Ok(frame))
                 }
             }
         };
-        this.done = !matches!(outcome, Some(Ok(_)));
+        self.done = !matches!(outcome, Some(Ok(_)));
         Poll::Ready(outcome)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.done || self.incoming.is_end_stream()
     }
 }
 

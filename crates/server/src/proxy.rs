@@ -2,26 +2,35 @@
 //! linked application as themselves, through this server.
 //!
 //! The request goes to the link's rpc URL only: `path` must be a path on that application (no
-//! scheme, host, `..` segment or backslash), and the answer passes through the guarded client's
-//! time and size limits; a link whose address is on the outgoing deny-list is refused (409)
-//! before anything is contacted. It is sent with the link's outgoing authentication
-//! ([`remote::request_as_user`]); when the user must first allow 3-legged access, the answer is
-//! a 401 with `WWW-Authenticate: OAuth realm="<the remote's display URL>"` and a JSON body whose
-//! `authorisationUri` starts the login dance (SPEC §4).
+//! scheme, host, `..` segment or backslash); a link whose address is on the outgoing deny-list
+//! is refused (409) before anything is contacted. It is sent with the link's outgoing
+//! authentication ([`remote::request_as_user_streaming`]); when the user must first allow
+//! 3-legged access, the answer is a 401 with `WWW-Authenticate: OAuth realm="<the remote's
+//! display URL>"` and a JSON body whose `authorisationUri` starts the login dance (SPEC §4).
+//!
+//! Any other answer streams to the user as it arrives, with its status, content type and
+//! length, within the proxy's limits (`ServerConfig::proxy_limits`). When the size cap or the
+//! deadline ends it, the connection is cut, so the user sees a truncated answer, never one that
+//! looks complete.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use applinks_core::link::{ApplicationId, ApplicationLink};
 use applinks_core::store::LinkStore;
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use hyper::body::{Frame, SizeHint};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::outbound::OutboundError;
+use crate::outbound::{OutboundError, ResponseBody, StreamingResponse};
 use crate::remote::{self, ActingError, RemoteError};
 use crate::state::AppState;
 
@@ -55,13 +64,14 @@ async fn proxy(
         .ok_or(ApiError::NotFound)?;
     let path = confined_path(query.path.as_deref().unwrap_or_default())?;
 
-    let answered = remote::request_as_user(
+    let answered = remote::request_as_user_streaming(
         &state,
         &link,
         &caller.user.username,
         Method::GET,
         path,
         None,
+        &state.config().proxy_limits,
     )
     .await;
     let answer = match answered {
@@ -77,21 +87,71 @@ async fn proxy(
         }
         Err(other) => return Err(other.into()),
     };
+    Ok(passed_on(&link, answer))
+}
+
+/// The remote's answer as ours: its status, content type and length, and its body as it
+/// arrives.
+fn passed_on(link: &ApplicationLink, answer: StreamingResponse) -> Response {
     let status = StatusCode::from_u16(answer.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let content_type = answer
         .headers
         .get(header::CONTENT_TYPE)
         .cloned()
         .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
-    Ok((
+    let body = Body::new(Relayed {
+        body: answer.body,
+        link: link.id.clone(),
+    });
+    let mut response = (
         status,
         [
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        answer.body,
+        body,
     )
-        .into_response())
+        .into_response();
+    if let Some(length) = answer.headers.get(header::CONTENT_LENGTH) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, length.clone());
+    }
+    response
+}
+
+/// The remote's body on its way to the user. When it ends with an error (past the size cap or
+/// the deadline, or the remote closed early), the error reaches the server, which cuts the
+/// connection instead of ending the answer as if it were complete.
+struct Relayed {
+    body: ResponseBody,
+    link: ApplicationId,
+}
+
+impl hyper::body::Body for Relayed {
+    type Data = bytes::Bytes;
+    type Error = OutboundError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let next = Pin::new(&mut this.body).poll_frame(cx);
+        if let Poll::Ready(Some(Err(error))) = &next {
+            let link = &this.link;
+            tracing::info!(%link, %error, "the proxy cut a linked application's answer short");
+        }
+        next
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// The answer when the user must first allow access: the remote's realm in the challenge, and

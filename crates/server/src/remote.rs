@@ -2,7 +2,9 @@
 //! as the remote administrator while linking (HTTP Basic with the credentials the wizard asked
 //! for), and as a user across an established link (OAuth 1.0a, signed with our key, or the
 //! deprecated Basic service account of a generic application):
-//! [`request_as_user`] is the request API the proxy and an embedding application use.
+//! [`request_as_user`] is the request API an embedding application uses, and
+//! [`request_as_user_streaming`] its form that hands the answer over as it arrives, which the
+//! proxy uses.
 
 use std::collections::BTreeMap;
 
@@ -22,7 +24,7 @@ use url::Url;
 
 use crate::dance;
 use crate::error::ApiError;
-use crate::outbound::{OutboundError, RequestOptions, Response};
+use crate::outbound::{OutboundError, RequestOptions, Response, StreamingResponse};
 use crate::providers::{self, BasicAccount};
 use crate::state::AppState;
 
@@ -329,15 +331,46 @@ pub async fn request_as_user(
     path_and_query: &str,
     return_to: Option<&str>,
 ) -> Result<Response, ActingError> {
+    let options = RequestOptions::default();
+    let answer = request_as_user_streaming(
+        state,
+        link,
+        user,
+        method,
+        path_and_query,
+        return_to,
+        &options,
+    )
+    .await?;
+    Ok(answer.read_whole().await.map_err(RemoteError::from)?)
+}
+
+/// Sends a request like [`request_as_user`], with the limits of `options`, and returns the
+/// answer once its head has arrived; its body is read as it comes and ends with an error past
+/// the size cap or the call's deadline.
+///
+/// A `401` is read whole first (up to 64 KiB), because its `oauth_problem` decides whether the
+/// token is renewed or dropped; every other answer streams.
+pub async fn request_as_user_streaming(
+    state: &AppState,
+    link: &ApplicationLink,
+    user: &Username,
+    method: Method,
+    path_and_query: &str,
+    return_to: Option<&str>,
+    options: &RequestOptions,
+) -> Result<StreamingResponse, ActingError> {
     let levels = link.outgoing;
     if levels.two_lo_impersonation_enabled || (!levels.enabled && levels.two_lo_enabled) {
-        return Ok(signed_request(state, link, method, path_and_query, Some(user)).await?);
+        let user = Some(user);
+        let answer = signed_request_streaming(state, link, method, path_and_query, user, options);
+        return Ok(answer.await?);
     }
     if !levels.enabled {
         let Some(account) = providers::basic_account(state, link).await? else {
             return Err(ActingError::NotConfigured);
         };
-        return Ok(basic_request(state, link, method, path_and_query, &account).await?);
+        return Ok(basic_request(state, link, method, path_and_query, &account, options).await?);
     }
 
     let required = || ActingError::AuthorisationRequired {
@@ -353,22 +386,26 @@ pub async fn request_as_user(
     };
     let url = resource_url(link, path_and_query)?;
     let consumer_key = outgoing_consumer_key(state, link).await?;
-    let answer = send_with_token(state, method.clone(), &url, &consumer_key, &token).await?;
-    let answer = match token_problem(&answer) {
-        None => return Ok(answer),
+    let send = |token| SignedCall {
+        method: method.clone(),
+        url: &url,
+        consumer_key: &consumer_key,
+        token,
+        options,
+    };
+    let (answer, problem) = match send_with_token(state, send(&token)).await? {
+        (answer, None) => return Ok(answer),
         // An expired token is renewed once with its session handle, where the remote gave one
         // (the oauth_session_handle extension the reference products implement).
-        Some(Problem::TokenExpired) if held.session_handle.is_some() => {
+        (answer, Some(Problem::TokenExpired)) if held.session_handle.is_some() => {
             match dance::renew(state, link, &held, &token).await? {
-                Some(renewed) => {
-                    send_with_token(state, method, &url, &consumer_key, &renewed).await?
-                }
-                None => answer,
+                Some(renewed) => send_with_token(state, send(&renewed)).await?,
+                None => (answer, Some(Problem::TokenExpired)),
             }
         }
-        Some(_) => answer,
+        refused => refused,
     };
-    if token_problem(&answer).is_none() {
+    if problem.is_none() {
         return Ok(answer);
     }
     state.database().delete_held_token(&link.id, user).await?;
@@ -379,6 +416,50 @@ pub async fn request_as_user(
     Err(required())
 }
 
+/// A 3-legged request signed with an access token.
+struct SignedCall<'a> {
+    method: Method,
+    url: &'a Url,
+    consumer_key: &'a str,
+    token: &'a Secret,
+    options: &'a RequestOptions,
+}
+
+/// Sends a 3-legged request, with the problem its answer reports with the token.
+async fn send_with_token(
+    state: &AppState,
+    signed: SignedCall<'_>,
+) -> Result<(StreamingResponse, Option<Problem>), RemoteError> {
+    let call = OAuthCall {
+        method: signed.method,
+        url: signed.url,
+        consumer_key: signed.consumer_key,
+        token: Some(signed.token.expose()),
+        callback: None,
+        verifier: None,
+        session_handle: None,
+    };
+    let step = "the signed request";
+    let answer = send_oauth_streaming(state, step, call, signed.options).await?;
+    with_token_problem(answer).await
+}
+
+/// The most of a `401` answer's body read to find its `oauth_problem`; challenges are short.
+const MAX_CHALLENGE_BYTES: usize = 64 * 1024;
+
+/// The answer, with the problem it reports with the access token: a `401` is read whole (it is
+/// small) so that its body can be searched, any other answer is left to stream.
+async fn with_token_problem(
+    answer: StreamingResponse,
+) -> Result<(StreamingResponse, Option<Problem>), RemoteError> {
+    if answer.status != StatusCode::UNAUTHORIZED {
+        return Ok((answer, None));
+    }
+    let answer = answer.read_whole_within(MAX_CHALLENGE_BYTES).await?;
+    let problem = token_problem(&answer);
+    Ok((answer.into(), problem))
+}
+
 /// Sends a request across `link` with the HTTP Basic credentials of its service account: every
 /// user acts as that one account over there, which is why the reference products deprecate it.
 async fn basic_request(
@@ -387,7 +468,8 @@ async fn basic_request(
     method: Method,
     path_and_query: &str,
     account: &BasicAccount,
-) -> Result<Response, RemoteError> {
+    options: &RequestOptions,
+) -> Result<StreamingResponse, RemoteError> {
     let url = resource_url(link, path_and_query)?;
     let mut authorization = basic_authorization(&account.username, account.password.expose())
         .ok_or_else(|| RemoteError::Unusable {
@@ -400,13 +482,7 @@ async fn basic_request(
     tracing::debug!(link = %link.id, deprecated = true, "sending a request with Basic credentials");
     Ok(state
         .outbound()
-        .send(
-            method,
-            &url,
-            headers,
-            Bytes::new(),
-            &RequestOptions::default(),
-        )
+        .send_streaming(method, &url, headers, Bytes::new(), options)
         .await?)
 }
 
@@ -415,26 +491,6 @@ fn basic_authorization(username: &str, password: &str) -> Option<HeaderValue> {
     let credentials =
         base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     HeaderValue::from_str(&format!("Basic {credentials}")).ok()
-}
-
-/// Sends a 3-legged request signed with the access token `token`.
-async fn send_with_token(
-    state: &AppState,
-    method: Method,
-    url: &Url,
-    consumer_key: &str,
-    token: &Secret,
-) -> Result<Response, RemoteError> {
-    let call = OAuthCall {
-        method,
-        url,
-        consumer_key,
-        token: Some(token.expose()),
-        callback: None,
-        verifier: None,
-        session_handle: None,
-    };
-    send_oauth(state, "the signed request", call).await
 }
 
 /// The purpose held tokens' values, secrets and session handles are sealed under.
@@ -518,6 +574,20 @@ pub(crate) async fn signed_request(
     path_and_query: &str,
     user: Option<&Username>,
 ) -> Result<Response, RemoteError> {
+    let options = RequestOptions::default();
+    let answer = signed_request_streaming(state, link, method, path_and_query, user, &options);
+    Ok(answer.await?.read_whole().await?)
+}
+
+/// [`signed_request`] with the limits of `options`, its answer's body read as it arrives.
+async fn signed_request_streaming(
+    state: &AppState,
+    link: &ApplicationLink,
+    method: Method,
+    path_and_query: &str,
+    user: Option<&Username>,
+    options: &RequestOptions,
+) -> Result<StreamingResponse, RemoteError> {
     let mut url = resource_url(link, path_and_query)?;
     if let Some(user) = user.filter(|_| link.outgoing.two_lo_impersonation_enabled) {
         let query = match url.query() {
@@ -538,7 +608,7 @@ pub(crate) async fn signed_request(
         verifier: None,
         session_handle: None,
     };
-    send_oauth(state, "the signed request", call).await
+    send_oauth_streaming(state, "the signed request", call, options).await
 }
 
 /// `path_and_query` under the link's rpc URL, refused when it names protocol parameters.
@@ -575,12 +645,24 @@ pub(crate) struct OAuthCall<'a> {
     pub(crate) session_handle: Option<&'a Secret>,
 }
 
-/// Signs `call` and sends it, with no body, through the guarded client.
+/// Signs `call` and sends it, with no body, through the guarded client, and reads the answer.
 pub(crate) async fn send_oauth(
     state: &AppState,
     step: &'static str,
     call: OAuthCall<'_>,
 ) -> Result<Response, RemoteError> {
+    let answer = send_oauth_streaming(state, step, call, &RequestOptions::default()).await?;
+    Ok(answer.read_whole().await?)
+}
+
+/// Signs `call` and sends it like [`send_oauth`], with the limits of `options`, its answer's
+/// body read as it arrives.
+async fn send_oauth_streaming(
+    state: &AppState,
+    step: &'static str,
+    call: OAuthCall<'_>,
+    options: &RequestOptions,
+) -> Result<StreamingResponse, RemoteError> {
     let timestamp = u64::try_from(state.now()).unwrap_or_default();
     let authorization = ClientRequest {
         method: call.method.as_str(),
@@ -608,13 +690,7 @@ pub(crate) async fn send_oauth(
     headers.insert(header::AUTHORIZATION, authorization);
     Ok(state
         .outbound()
-        .send(
-            call.method,
-            call.url,
-            headers,
-            Bytes::new(),
-            &RequestOptions::default(),
-        )
+        .send_streaming(call.method, call.url, headers, Bytes::new(), options)
         .await?)
 }
 

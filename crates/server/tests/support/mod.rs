@@ -29,7 +29,12 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) async fn new() -> Self {
-        Self::at(BASE_URL).await
+        Self::at(BASE_URL, |_| {}).await
+    }
+
+    /// A harness whose configuration `adjust` changes first.
+    pub(crate) async fn with_config(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::at(BASE_URL, adjust).await
     }
 
     /// A harness that also listens on a loopback port, at whose address it knows itself, so
@@ -37,7 +42,7 @@ impl Harness {
     pub(crate) async fn served() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let harness = Self::at(&format!("http://127.0.0.1:{port}")).await;
+        let harness = Self::at(&format!("http://127.0.0.1:{port}"), |_| {}).await;
         let service = harness
             .app
             .clone()
@@ -46,8 +51,9 @@ impl Harness {
         harness
     }
 
-    /// A harness whose configured base URL is `base_url`.
-    async fn at(base_url: &str) -> Self {
+    /// A harness whose configured base URL is `base_url`, and whose configuration `adjust`
+    /// changes first.
+    async fn at(base_url: &str, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "applinks-server-test-{}-{}",
             std::process::id(),
@@ -61,11 +67,12 @@ impl Harness {
             .await
             .unwrap();
         assert_eq!(bootstrap.generated_admin_password, None);
-        let config = ServerConfig::new(
+        let mut config = ServerConfig::new(
             base_url.parse().unwrap(),
             "Test <Links> & Co",
             ApplicationType::Confluence,
         );
+        adjust(&mut config);
         let clock = Arc::new(FixedClock::new(START));
         let state = AppState::new(
             config,
