@@ -39,8 +39,12 @@ impl Database {
             Backend::Sqlite => 4,
             Backend::Postgres => 16,
         };
+        // A PostgreSQL connection can go stale (a server restart, a proxy's idle timeout), so
+        // the pool checks it before handing it out; an embedded SQLite file cannot, and the
+        // check would cost one more hop to its worker thread per query.
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
+            .test_before_acquire(backend == Backend::Postgres)
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(url)
             .await
