@@ -89,6 +89,21 @@ async fn the_wizard_creates_a_two_way_link_with_impersonation_in_the_browser() {
 
     assert_eq!(link_ids(&alpha), vec![server_id(&beta)]);
     assert_eq!(link_ids(&beta), vec![server_id(&alpha)]);
+
+    // What users see of the new link: who they are in Beta, asked of Beta through the link.
+    browser
+        .goto(&format!(
+            "{}/plugins/servlet/applinks/linked-applications",
+            alpha.base_url()
+        ))
+        .await;
+    let row = format!("#link-{} ", server_id(&beta));
+    assert_eq!(browser.text(&format!("{row}.link-name")).await, "Beta");
+    assert_eq!(
+        browser.text(&format!("{row}.remote-user")).await,
+        "Administrator (admin)"
+    );
+    browser.screenshot("linked-applications-2-way").await;
     browser.finish().await;
 }
 
