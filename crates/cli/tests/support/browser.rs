@@ -75,6 +75,29 @@ impl Browser {
         );
         self.send("GET", &url, "")
     }
+
+    /// Follows an authorisation URI to an applinks server's approval page and answers it with
+    /// `decision` (`allow` or `deny`); returns where the browser ends up.
+    pub(crate) fn authorise(
+        &mut self,
+        authorisation_uri: &str,
+        decision: &str,
+    ) -> (Answer, String) {
+        let (approval, at) = self.follow("GET", authorisation_uri, "");
+        assert_eq!(approval.status, 200, "the approval page: {}", approval.body);
+        assert!(
+            at.contains("/plugins/servlet/oauth/authorize?oauth_token="),
+            "{at}"
+        );
+        let body = format!(
+            "oauth_token={}&csrf_token={}&decision={decision}",
+            form(&hidden(&approval.body, "oauth_token")),
+            form(&hidden(&approval.body, "csrf_token")),
+        );
+        let (port, _) = split_url(&at);
+        let action = format!("http://127.0.0.1:{port}/plugins/servlet/oauth/authorize");
+        self.follow("POST", &action, &body)
+    }
 }
 
 /// The port and path-and-query of a loopback URL.
