@@ -12,7 +12,7 @@ use applinks_server::{AppState, OsEntropy, SecretKey, ServerConfig};
 use clap::{Args, ValueEnum};
 use url::Url;
 
-use crate::settings::{FileConfig, Storage, StorageArgs};
+use crate::settings::{FileConfig, ProxyArgs, ProxyLimits, Storage, StorageArgs};
 
 /// Options of `applinks serve`.
 #[derive(Debug, Args)]
@@ -66,6 +66,8 @@ pub(crate) struct ServeArgs {
     /// How often links are checked in the background, in seconds (0 turns checks off).
     #[arg(long, env = "APPLINKS_STATUS_INTERVAL", value_name = "SECONDS")]
     status_interval: Option<u64>,
+    #[command(flatten)]
+    proxy: ProxyArgs,
     /// The log line format.
     #[arg(long, env = "APPLINKS_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -86,6 +88,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
 
     let storage = Storage::resolve(&args.storage, &file)?;
+    let proxy_limits = ProxyLimits::resolve(&args.proxy, &file)?;
     let listen = args
         .listen
         .or(file.listen)
@@ -138,6 +141,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let mut config = ServerConfig::new(base_url.clone(), name, type_id);
+    config.proxy_limits.timeout = proxy_limits.timeout;
+    config.proxy_limits.max_response_bytes = proxy_limits.max_response_bytes;
     if let Some(interval) = args.status_interval.or(file.status_interval) {
         config.status_interval_secs = interval;
     }
@@ -182,6 +187,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         server_id = %bootstrap.identity.server_id(),
         database = %crate::settings::redact_url(&storage.database_url),
         outbound_allow = ?outbound_allow,
+        proxy_timeout_secs = proxy_limits.timeout.as_secs(),
+        proxy_max_response_bytes = proxy_limits.max_response_bytes,
         "applinks is serving"
     );
     let state = AppState::new(

@@ -2,8 +2,10 @@
 //! clap), then the TOML file named by `--config`, then defaults.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use applinks_server::{DEFAULT_PROXY_MAX_RESPONSE_BYTES, DEFAULT_PROXY_TIMEOUT};
 use clap::Args;
 use serde::Deserialize;
 
@@ -39,6 +41,8 @@ pub(crate) struct FileConfig {
     pub(crate) oauth_access_token_lifetime: Option<u32>,
     pub(crate) oauth_session_lifetime: Option<u32>,
     pub(crate) status_interval: Option<u64>,
+    pub(crate) proxy_timeout: Option<u64>,
+    pub(crate) proxy_max_response_bytes: Option<u64>,
 }
 
 impl FileConfig {
@@ -98,6 +102,61 @@ impl Storage {
     }
 }
 
+/// The options that bound a request through the proxy.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ProxyArgs {
+    /// How long a request through the proxy may take, its answer included, in seconds.
+    #[arg(long, env = "APPLINKS_PROXY_TIMEOUT", value_name = "SECONDS")]
+    pub(crate) proxy_timeout: Option<u64>,
+    /// The largest answer the proxy passes on, in bytes.
+    #[arg(long, env = "APPLINKS_PROXY_MAX_RESPONSE_BYTES", value_name = "BYTES")]
+    pub(crate) proxy_max_response_bytes: Option<u64>,
+}
+
+/// The longest proxy timeout accepted: a day. Longer ones serve no request, and a deadline far
+/// enough away would overflow the clock.
+const MAX_PROXY_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+
+/// The smallest answer cap accepted: below it, even an error page from the remote is cut.
+const MIN_PROXY_MAX_RESPONSE_BYTES: u64 = 1024;
+
+/// The proxy's limits once every source has had its say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProxyLimits {
+    pub(crate) timeout: Duration,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl ProxyLimits {
+    /// Resolves the proxy's limits, refusing values the proxy cannot work with.
+    pub(crate) fn resolve(args: &ProxyArgs, file: &FileConfig) -> anyhow::Result<Self> {
+        let timeout = match args.proxy_timeout.or(file.proxy_timeout) {
+            None => DEFAULT_PROXY_TIMEOUT,
+            Some(secs @ 1..=MAX_PROXY_TIMEOUT_SECS) => Duration::from_secs(secs),
+            Some(secs) => {
+                bail!("--proxy-timeout {secs} must be 1 to {MAX_PROXY_TIMEOUT_SECS} seconds")
+            }
+        };
+        let max_response_bytes = match args
+            .proxy_max_response_bytes
+            .or(file.proxy_max_response_bytes)
+        {
+            None => DEFAULT_PROXY_MAX_RESPONSE_BYTES,
+            Some(bytes) if bytes < MIN_PROXY_MAX_RESPONSE_BYTES => bail!(
+                "--proxy-max-response-bytes {bytes} must be at least \
+                 {MIN_PROXY_MAX_RESPONSE_BYTES} bytes"
+            ),
+            Some(bytes) => usize::try_from(bytes).with_context(|| {
+                format!("--proxy-max-response-bytes {bytes} is too large for this machine")
+            })?,
+        };
+        Ok(Self {
+            timeout,
+            max_response_bytes,
+        })
+    }
+}
+
 /// The SQLite URL of a file, created when missing.
 fn sqlite_url(path: &Path) -> anyhow::Result<String> {
     let Some(text) = path.to_str() else {
@@ -137,6 +196,66 @@ mod tests {
             redact_url("sqlite://data/applinks.db"),
             "sqlite://data/applinks.db"
         );
+    }
+
+    #[test]
+    fn proxy_limits_come_from_flags_then_the_file_then_defaults() {
+        let file: FileConfig =
+            toml::from_str("proxy-timeout = 5\nproxy-max-response-bytes = 2048").unwrap();
+        let none = ProxyArgs::default();
+        let flags = ProxyArgs {
+            proxy_timeout: Some(7),
+            proxy_max_response_bytes: Some(4096),
+        };
+
+        let defaults = ProxyLimits::resolve(&none, &FileConfig::default()).unwrap();
+        assert_eq!(defaults.timeout, DEFAULT_PROXY_TIMEOUT);
+        assert_eq!(
+            defaults.max_response_bytes,
+            DEFAULT_PROXY_MAX_RESPONSE_BYTES
+        );
+        let from_file = ProxyLimits::resolve(&none, &file).unwrap();
+        assert_eq!(from_file.timeout, Duration::from_secs(5));
+        assert_eq!(from_file.max_response_bytes, 2048);
+        let from_flags = ProxyLimits::resolve(&flags, &file).unwrap();
+        assert_eq!(from_flags.timeout, Duration::from_secs(7));
+        assert_eq!(from_flags.max_response_bytes, 4096);
+    }
+
+    #[test]
+    fn proxy_limits_out_of_range_are_refused_wherever_they_come_from() {
+        let at_the_bounds = ProxyArgs {
+            proxy_timeout: Some(1),
+            proxy_max_response_bytes: Some(1024),
+        };
+        assert!(ProxyLimits::resolve(&at_the_bounds, &FileConfig::default()).is_ok());
+
+        for (flags, toml, message) in [
+            (
+                Some(0),
+                None,
+                "--proxy-timeout 0 must be 1 to 86400 seconds",
+            ),
+            (
+                Some(86_401),
+                None,
+                "--proxy-timeout 86401 must be 1 to 86400",
+            ),
+            (None, Some("proxy-timeout = 0"), "--proxy-timeout 0 must be"),
+            (
+                None,
+                Some("proxy-max-response-bytes = 1023"),
+                "--proxy-max-response-bytes 1023 must be at least 1024 bytes",
+            ),
+        ] {
+            let args = ProxyArgs {
+                proxy_timeout: flags,
+                ..ProxyArgs::default()
+            };
+            let file: FileConfig = toml::from_str(toml.unwrap_or_default()).unwrap();
+            let error = ProxyLimits::resolve(&args, &file).unwrap_err();
+            assert!(error.to_string().contains(message), "{error}");
+        }
     }
 
     #[test]

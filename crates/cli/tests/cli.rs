@@ -266,7 +266,8 @@ fn a_configuration_file_sets_the_same_keys_as_the_flags() {
         &config,
         format!(
             "listen = \"127.0.0.1:{port}\"\nname = \"Wiki\"\ntype-id = \"confluence\"\n\
-             base-url = \"https://wiki.example.com/\"\n"
+             base-url = \"https://wiki.example.com/\"\n\
+             proxy-timeout = 30\nproxy-max-response-bytes = 1048576\n"
         ),
     )
     .unwrap();
@@ -292,6 +293,9 @@ fn invalid_settings_stop_the_server_with_a_message() {
     let bad_config = dir.join("bad.toml");
     std::fs::write(&bad_config, "lisen = \"127.0.0.1:1\"\n").unwrap();
     let bad_config = bad_config.to_str().unwrap().to_owned();
+    let bad_proxy_config = dir.join("bad-proxy.toml");
+    std::fs::write(&bad_proxy_config, "proxy-max-response-bytes = 100\n").unwrap();
+    let bad_proxy_config = bad_proxy_config.to_str().unwrap().to_owned();
     for (args, message) in [
         (vec!["--type-id", "wiki"], "is not one of"),
         (vec!["--listen", "localhost"], "is not an address"),
@@ -300,6 +304,14 @@ fn invalid_settings_stop_the_server_with_a_message() {
             "must start with http",
         ),
         (vec!["--config", bad_config.as_str()], "is not valid"),
+        (
+            vec!["--proxy-timeout", "0"],
+            "--proxy-timeout 0 must be 1 to 86400 seconds",
+        ),
+        (
+            vec!["--config", bad_proxy_config.as_str()],
+            "--proxy-max-response-bytes 100 must be at least 1024 bytes",
+        ),
     ] {
         let output = serve_command(&dir).args(&args).output().unwrap();
         assert_eq!(output.status.code(), Some(1), "{args:?}");
@@ -309,6 +321,16 @@ fn invalid_settings_stop_the_server_with_a_message() {
             text(&output.stderr)
         );
     }
+    let from_env = serve_command(&dir)
+        .env("APPLINKS_PROXY_MAX_RESPONSE_BYTES", "1000")
+        .output()
+        .unwrap();
+    assert_eq!(from_env.status.code(), Some(1));
+    assert!(
+        text(&from_env.stderr).contains("--proxy-max-response-bytes 1000 must be at least"),
+        "{}",
+        text(&from_env.stderr)
+    );
     let unknown_flag = Command::new(BIN)
         .args(["serve", "--no-such-flag"])
         .output()
