@@ -295,8 +295,9 @@ pub(crate) fn add_user_at(storage: &[&std::ffi::OsStr], username: &str) {
     );
 }
 
-/// A TCP relay to a local port that passes a number of connections, then refuses the rest
-/// until reopened.
+/// A TCP relay to a local port that passes a number of HTTP requests, then cuts the connection
+/// that carries the next one and refuses new connections until reopened. It counts requests,
+/// not connections, because the client keeps a connection open for the requests that follow.
 pub(crate) struct Relay {
     port: u16,
     allowance: Arc<AtomicUsize>,
@@ -310,13 +311,9 @@ impl Relay {
         let remaining = allowance.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let admitted = remaining
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-                        left.checked_sub(1)
-                    })
-                    .is_ok();
-                if admitted {
-                    std::thread::spawn(move || pipe(client, target));
+                if remaining.load(Ordering::SeqCst) > 0 {
+                    let remaining = remaining.clone();
+                    std::thread::spawn(move || pipe(client, target, &remaining));
                 }
             }
         });
@@ -332,12 +329,15 @@ impl Relay {
     }
 }
 
-/// Copies bytes both ways between a client and the target port until either side closes.
-fn pipe(client: TcpStream, target: u16) {
+/// Copies bytes both ways between a client and the target port until either side closes, or
+/// until the client starts a request past the allowance.
+fn pipe(client: TcpStream, target: u16, allowance: &AtomicUsize) {
     let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
         return;
     };
-    let copy = |mut from: TcpStream, mut to: TcpStream| {
+    let (server_read, client_write) = (server.try_clone().unwrap(), client.try_clone().unwrap());
+    let downstream = std::thread::spawn(move || {
+        let (mut from, mut to) = (server_read, client_write);
         let mut buffer = [0; 8192];
         while let Ok(read) = from.read(&mut buffer) {
             if read == 0 || to.write_all(&buffer[..read]).is_err() {
@@ -345,9 +345,64 @@ fn pipe(client: TcpStream, target: u16) {
             }
         }
         let _ = to.shutdown(std::net::Shutdown::Write);
-    };
-    let (client_read, server_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let upstream = std::thread::spawn(move || copy(client_read, server_write));
-    copy(server, client);
-    let _ = upstream.join();
+    });
+
+    let (mut from, mut to) = (client, server);
+    let mut requests = RequestStarts::default();
+    let mut buffer = [0; 8192];
+    while let Ok(read) = from.read(&mut buffer) {
+        let admitted = (0..requests.feed(&buffer[..read])).all(|_| {
+            allowance
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                    left.checked_sub(1)
+                })
+                .is_ok()
+        });
+        if !admitted {
+            let _ = from.shutdown(std::net::Shutdown::Both);
+            break;
+        }
+        if read == 0 || to.write_all(&buffer[..read]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+    let _ = downstream.join();
+}
+
+/// Finds where requests begin in the bytes a client sends: a head up to its blank line, then
+/// as many body bytes as its `Content-Length` says.
+#[derive(Default)]
+struct RequestStarts {
+    head: Vec<u8>,
+    body_left: usize,
+}
+
+impl RequestStarts {
+    /// How many requests begin in `bytes`, the next bytes from the client.
+    fn feed(&mut self, mut bytes: &[u8]) -> usize {
+        let mut started = 0;
+        while let Some((&first, rest)) = bytes.split_first() {
+            if self.body_left > 0 {
+                let skipped = self.body_left.min(bytes.len());
+                self.body_left -= skipped;
+                bytes = &bytes[skipped..];
+                continue;
+            }
+            if self.head.is_empty() {
+                started += 1;
+            }
+            self.head.push(first);
+            bytes = rest;
+            if self.head.ends_with(b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.head).to_ascii_lowercase();
+                self.body_left = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:")?.trim().parse().ok())
+                    .unwrap_or(0);
+                self.head.clear();
+            }
+        }
+        started
+    }
 }
