@@ -11,12 +11,14 @@
 //! the same cap and timeout ending it with an error. Proxy settings from
 //! the environment are never read, so `HTTP_PROXY` cannot route around the checks.
 //!
-//! This is not a general HTTP client: it speaks HTTP/1.1 only, opens one connection per hop
-//! and keeps none open afterwards, which suits the few requests the server makes per link.
+//! This is not a general HTTP client: it speaks HTTP/1.1 only. Connections are kept open
+//! between requests in a small pool (`pool.rs`) and reused only for the same scheme, host and
+//! port; each one was opened, and its address checked, by the guarded connector.
 
 mod address;
 mod connect;
 mod manifest;
+mod pool;
 
 pub use address::{AllowList, AllowRule, AllowRuleError, Cidr, DeniedRange, denied_range};
 pub use manifest::{MANIFEST_PATH, ManifestFetchError};
@@ -34,7 +36,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap, HeaderValue};
-use hyper::{Method, Request, StatusCode, Uri};
+use hyper::{Method, Request, StatusCode, Uri, Version};
 use hyper_util::rt::TokioIo;
 use openssl::ssl::{SslConnector, SslMethod};
 use openssl::x509::X509;
@@ -43,6 +45,7 @@ use tokio::time::{Instant, Sleep};
 use url::{Position, Url};
 
 use connect::{Connector, Resolve, SystemResolver};
+use pool::{Connection, Key, Pool};
 
 /// The `User-Agent` of every outgoing request.
 pub const USER_AGENT: &str = concat!("applinks/", env!("CARGO_PKG_VERSION"));
@@ -243,6 +246,7 @@ fn denied_message(host: &str, address: &IpAddr, range: &DeniedRange) -> String {
 #[derive(Clone)]
 pub struct Outbound {
     connector: Arc<Connector>,
+    pool: Arc<Pool>,
 }
 
 impl fmt::Debug for Outbound {
@@ -276,6 +280,7 @@ impl Outbound {
         };
         Ok(Self {
             connector: Arc::new(connector),
+            pool: Arc::default(),
         })
     }
 
@@ -351,7 +356,7 @@ impl Outbound {
                 .hop(&method, &url, &headers, body.clone(), options, deadline)
                 .await?;
             let (status, location) = match answer {
-                Hop::Answer(response) => return Ok(response),
+                Hop::Answer(response) => return Ok(*response),
                 Hop::Redirect { status, location } => (status, location),
             };
 
@@ -394,7 +399,8 @@ impl Outbound {
         }
     }
 
-    /// One request on one new connection.
+    /// One request, on an idle connection to the same scheme, host and port when the pool has
+    /// one, on a new connection otherwise.
     async fn hop(
         &self,
         method: &Method,
@@ -404,31 +410,42 @@ impl Outbound {
         options: &RequestOptions,
         deadline: Instant,
     ) -> Result<Hop, OutboundError> {
-        let request = build_request(method, url, headers, body)?;
-        let io = self.connector.connect(url, options.connect_timeout).await?;
+        let request = build_request(method, url, headers, body.clone())?;
+        let key = Key::of(url);
 
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-            .await
-            .map_err(OutboundError::Http)?;
-        // The connection's own errors reach us through `send_request` and the body, so the
-        // task's result carries nothing new. The body owns the task once the head is in.
-        let driver = AbortOnDrop(tokio::spawn(async move {
-            let _ = connection.await;
-        }));
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(OutboundError::Http)?;
+        let (connection, response) = match self.idle_connection(&key, options).await {
+            Some(mut connection) => match connection.sender.send_request(request).await {
+                Ok(response) => (connection, response),
+                // A server may close an idle connection just as we send on it. Sending again is
+                // safe when hyper did not send the request or when it is idempotent; on a new
+                // connection, a failure is the server's answer and is not retried.
+                Err(error) if may_resend(method, &error) => {
+                    tracing::debug!(%error, %url, "an idle connection failed, sending again");
+                    drop(connection);
+                    let request = build_request(method, url, headers, body)?;
+                    self.send_on_new_connection(url, request, options).await?
+                }
+                Err(error) => return Err(OutboundError::Http(error)),
+            },
+            None => self.send_on_new_connection(url, request, options).await?,
+        };
+        let reusable = keeps_alive(headers)
+            && keeps_alive(response.headers())
+            && response.version() == Version::HTTP_11;
+        let home = reusable.then(|| (self.pool.clone(), key));
 
         let status = response.status();
         if options.redirects != Redirects::Return
             && is_redirect(status)
             && let Some(location) = response.headers().get(header::LOCATION)
         {
-            return Ok(Hop::Redirect {
-                status,
-                location: redirect_target(url, location),
-            });
+            let location = redirect_target(url, location);
+            if response.body().is_end_stream()
+                && let Some((pool, key)) = home
+            {
+                pool.put(key, connection);
+            }
+            return Ok(Hop::Redirect { status, location });
         }
 
         let (parts, incoming) = response.into_parts();
@@ -441,27 +458,98 @@ impl Outbound {
         if announced.is_some_and(|length| length > limit as u64) {
             return Err(OutboundError::TooLarge { limit });
         }
-        let body = ResponseBody(Source::Arriving(Arriving {
+        let mut arriving = Arriving {
             incoming,
             limit,
             read: 0,
             deadline: Box::pin(tokio::time::sleep_until(deadline)),
             timeout: options.timeout,
             done: false,
-            _driver: driver,
-        }));
-        Ok(Hop::Answer(StreamingResponse {
+            connection: Some(connection),
+            home,
+        };
+        // An empty body may never be polled: the connection is free already.
+        if arriving.incoming.is_end_stream() {
+            arriving.give_back();
+        }
+        Ok(Hop::Answer(Box::new(StreamingResponse {
             status,
             headers: parts.headers,
-            body,
+            body: ResponseBody(Source::Arriving(arriving)),
             final_url: url.clone(),
-        }))
+        })))
     }
+
+    /// An idle connection for `key` that is ready for a request, if the pool has one. Only the
+    /// guarded connector opens connections, so a pooled one went to an address that was checked
+    /// against the deny-list when it was opened: reusing it bypasses no check.
+    async fn idle_connection(&self, key: &Key, options: &RequestOptions) -> Option<Connection> {
+        while let Some(mut connection) = self.pool.take(key) {
+            // The connection is ready as soon as hyper has finished with the previous answer,
+            // which the body had read to its end; one that fails here was closed meanwhile.
+            let ready = tokio::time::timeout(options.connect_timeout, connection.sender.ready());
+            if let Ok(Ok(())) = ready.await {
+                return Some(connection);
+            }
+        }
+        None
+    }
+
+    /// Opens a connection through the guarded connector and sends `request` on it.
+    async fn send_on_new_connection(
+        &self,
+        url: &Url,
+        request: Request<Full<Bytes>>,
+        options: &RequestOptions,
+    ) -> Result<(Connection, hyper::Response<Incoming>), OutboundError> {
+        let io = self.connector.connect(url, options.connect_timeout).await?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+            .await
+            .map_err(OutboundError::Http)?;
+        // The connection's own errors reach us through `send_request` and the body, so the
+        // task's result carries nothing new. The body owns the task once the head is in.
+        let driver = AbortOnDrop(tokio::spawn(async move {
+            let _ = connection.await;
+        }));
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(OutboundError::Http)?;
+        Ok((
+            Connection {
+                sender,
+                _driver: driver,
+            },
+            response,
+        ))
+    }
+}
+
+/// Whether a request that failed on a reused connection before any answer may be sent again:
+/// when hyper reports that it was not sent, or when sending it twice does no harm (RFC 9110
+/// §9.2.2 lists the idempotent methods; RFC 9112 §9.3.1 allows retrying them).
+fn may_resend(method: &Method, error: &hyper::Error) -> bool {
+    error.is_canceled()
+        || matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        )
+}
+
+/// Whether `headers`, of a request or an answer, leave the connection open (RFC 9112 §9.6).
+fn keeps_alive(headers: &HeaderMap) -> bool {
+    !headers.get_all(header::CONNECTION).iter().any(|value| {
+        value.to_str().is_ok_and(|value| {
+            value
+                .split(',')
+                .any(|option| option.trim().eq_ignore_ascii_case("close"))
+        })
+    })
 }
 
 /// What one hop ended with.
 enum Hop {
-    Answer(StreamingResponse),
+    Answer(Box<StreamingResponse>),
     /// A redirect, with its target made absolute, or verbatim when it is not a URL.
     Redirect {
         status: StatusCode,
@@ -590,7 +678,8 @@ impl From<Response> for StreamingResponse {
 
 /// The body of a [`StreamingResponse`]: the remote's frames as they arrive, ended with an error
 /// once more than the call's `max_response_bytes` have come or its total timeout has passed.
-/// It holds the connection, which closes when the body is dropped.
+/// It holds the connection, which goes back to the client's pool once the body has been read to
+/// its end and closes if the body ends otherwise or is dropped before its end.
 pub struct ResponseBody(Source);
 
 enum Source {
@@ -607,7 +696,11 @@ struct Arriving {
     deadline: Pin<Box<Sleep>>,
     timeout: Duration,
     done: bool,
-    _driver: AbortOnDrop,
+    /// The connection, until the body ends; dropping it closes the connection.
+    connection: Option<Connection>,
+    /// Where the connection goes once the body has ended cleanly; `None` when the request or
+    /// the answer asked to close it.
+    home: Option<(Arc<Pool>, Key)>,
 }
 
 impl fmt::Debug for ResponseBody {
@@ -666,7 +759,7 @@ impl Arriving {
             return Poll::Ready(None);
         }
         if self.deadline.as_mut().poll(cx).is_ready() {
-            self.done = true;
+            self.finish();
             let after = self.timeout;
             return Poll::Ready(Some(Err(OutboundError::Timeout { after })));
         }
@@ -675,7 +768,10 @@ impl Arriving {
             return Poll::Pending;
         };
         let outcome = match next {
-            None => None,
+            None => {
+                self.give_back();
+                None
+            }
             Some(Err(error)) => Some(Err(OutboundError::Http(error))),
             Some(Ok(frame)) => {
                 self.read += frame.data_ref().map_or(0, Bytes::len);
@@ -683,12 +779,32 @@ impl Arriving {
                     let limit = self.limit;
                     Some(Err(OutboundError::TooLarge { limit }))
                 } else {
+                    // A reader may stop at the last frame of a body of known length, since the
+                    // body says it has ended, and never poll for the end.
+                    if self.incoming.is_end_stream() {
+                        self.give_back();
+                    }
                     Some(Ok(frame))
                 }
             }
         };
-        self.done = !matches!(outcome, Some(Ok(_)));
+        if !matches!(outcome, Some(Ok(_))) {
+            self.finish();
+        }
         Poll::Ready(outcome)
+    }
+
+    /// Returns the connection to the pool, once the body has been read to its end.
+    fn give_back(&mut self) {
+        if let (Some(connection), Some((pool, key))) = (self.connection.take(), self.home.take()) {
+            pool.put(key, connection);
+        }
+    }
+
+    /// Ends the body; a connection not given back by now is closed.
+    fn finish(&mut self) {
+        self.done = true;
+        self.connection = None;
     }
 }
 

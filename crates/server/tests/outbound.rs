@@ -853,3 +853,303 @@ async fn a_streamed_body_that_stalls_ends_at_the_call_timeout() {
     assert!(matches!(error, OutboundError::Timeout { .. }), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+/// How a keep-alive test server decides on each request; see [`KeepAliveServer::start`].
+type Replies = dyn Fn(usize, &str) -> Reply + Send + Sync;
+
+/// What a keep-alive test server does with one request.
+enum Reply {
+    /// Answers and keeps the connection open for the next request.
+    Answer(Vec<u8>),
+    /// Answers, then closes the connection without announcing it.
+    AnswerAndClose(Vec<u8>),
+    /// Closes the connection without answering.
+    HangUp,
+}
+
+/// A server that reads request after request on each connection, deciding with
+/// `reply(n, head)` what to do with the `n`th request (from 0) on its connection. It counts
+/// connections and records the request line of every request it read whole.
+struct KeepAliveServer {
+    address: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl KeepAliveServer {
+    async fn start(reply: impl Fn(usize, &str) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reply = Arc::new(reply);
+        let (counter, log) = (connections.clone(), requests.clone());
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(keep_alive(socket, reply.clone(), log.clone()));
+            }
+        });
+        Self {
+            address,
+            connections,
+            requests,
+        }
+    }
+
+    fn url(&self, path: &str) -> Url {
+        Url::parse(&format!("http://{}{path}", self.address)).unwrap()
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+async fn keep_alive(
+    mut socket: tokio::net::TcpStream,
+    reply: Arc<Replies>,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let mut pending = Vec::new();
+    let mut buffer = [0; 4096];
+    for served in 0.. {
+        let end = loop {
+            if let Some(at) = pending.windows(4).position(|window| window == b"\r\n\r\n") {
+                break at + 4;
+            }
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => pending.extend_from_slice(&buffer[..read]),
+            }
+        };
+        let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+        let length = head
+            .lines()
+            .find_map(|line| {
+                line.to_ascii_lowercase()
+                    .strip_prefix("content-length:")?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0);
+        while pending.len() < end + length {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => pending.extend_from_slice(&buffer[..read]),
+            }
+        }
+        pending.drain(..end + length);
+        log.lock()
+            .unwrap()
+            .push(head.lines().next().unwrap_or_default().to_owned());
+
+        match reply(served, &head) {
+            Reply::Answer(answer) => {
+                if socket.write_all(&answer).await.is_err() {
+                    return;
+                }
+            }
+            Reply::AnswerAndClose(answer) => {
+                let _ = socket.write_all(&answer).await;
+                let _ = socket.shutdown().await;
+                return;
+            }
+            Reply::HangUp => {
+                let _ = socket.shutdown().await;
+                return;
+            }
+        }
+    }
+}
+
+/// An answer that leaves the connection open.
+fn kept(body: &[u8]) -> Vec<u8> {
+    let mut answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+    answer.push_str(&String::from_utf8_lossy(body));
+    answer.into_bytes()
+}
+
+#[tokio::test]
+async fn sequential_requests_to_a_keep_alive_server_share_one_connection() {
+    let server = KeepAliveServer::start(|served, _| match served {
+        1 => Reply::Answer(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n".to_vec(),
+        ),
+        _ => Reply::Answer(kept(b"one")),
+    })
+    .await;
+    let outbound = client("127.0.0.1/32");
+
+    let first = outbound.get(&server.url("/first"), &quick()).await.unwrap();
+    assert_eq!(first.body, "one");
+    let second = outbound
+        .send_streaming(
+            Method::GET,
+            &server.url("/second"),
+            HeaderMap::new(),
+            Bytes::new(),
+            &quick(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.body.collect().await.unwrap().to_bytes(), "two");
+    let third = outbound
+        .clone()
+        .get(&server.url("/third"), &quick())
+        .await
+        .unwrap();
+    assert_eq!(third.body, "one");
+
+    assert_eq!(server.requests().len(), 3);
+    assert_eq!(
+        server.connections(),
+        1,
+        "every request opened its own connection"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_with_connection_close_is_not_reused() {
+    let server = TestServer::start("127.0.0.1:0", ok("closing")).await;
+    let outbound = client("127.0.0.1/32");
+
+    for _ in 0..2 {
+        let answer = outbound.get(&server.url("/"), &quick()).await.unwrap();
+        assert_eq!(answer.body, "closing");
+    }
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_body_dropped_before_its_end_closes_the_connection() {
+    let server = KeepAliveServer::start(|_, head| {
+        if head.starts_with("GET /large ") {
+            Reply::Answer(kept(&vec![b'x'; 256 * 1024]))
+        } else {
+            Reply::Answer(kept(b"small"))
+        }
+    })
+    .await;
+    let outbound = client("127.0.0.1/32");
+
+    let answer = outbound
+        .send_streaming(
+            Method::GET,
+            &server.url("/large"),
+            HeaderMap::new(),
+            Bytes::new(),
+            &quick(),
+        )
+        .await
+        .unwrap();
+    let mut body = answer.body;
+    body.frame().await.unwrap().unwrap();
+    drop(body);
+
+    let next = outbound.get(&server.url("/small"), &quick()).await.unwrap();
+    assert_eq!(next.body, "small");
+    assert_eq!(server.connections(), 2, "a half-read connection was reused");
+}
+
+#[tokio::test]
+async fn a_body_ended_by_the_size_cap_closes_the_connection() {
+    let server = KeepAliveServer::start(|_, _| {
+        Reply::Answer(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n8\r\n12345678\r\n0\r\n\r\n"
+                .to_vec(),
+        )
+    })
+    .await;
+    let outbound = client("127.0.0.1/32");
+    let capped = RequestOptions {
+        max_response_bytes: 4,
+        ..quick()
+    };
+
+    let error = outbound.get(&server.url("/"), &capped).await.unwrap_err();
+    assert!(
+        matches!(error, OutboundError::TooLarge { limit: 4 }),
+        "{error:?}"
+    );
+    let answer = outbound.get(&server.url("/"), &quick()).await.unwrap();
+    assert_eq!(answer.body, "12345678");
+    assert_eq!(
+        server.connections(),
+        2,
+        "a connection cut by the cap was reused"
+    );
+}
+
+#[tokio::test]
+async fn a_get_on_a_connection_the_server_closed_succeeds() {
+    let server = KeepAliveServer::start(|_, _| Reply::AnswerAndClose(kept(b"fine"))).await;
+    let outbound = client("127.0.0.1/32");
+
+    for _ in 0..3 {
+        let answer = outbound.get(&server.url("/"), &quick()).await.unwrap();
+        assert_eq!(answer.body, "fine");
+    }
+    assert_eq!(server.connections(), 3);
+}
+
+#[tokio::test]
+async fn a_get_the_server_hung_up_on_is_sent_again_on_a_new_connection() {
+    // The second request on each connection finds it closed, as when the server's idle
+    // timeout strikes just as the request is sent.
+    let server = KeepAliveServer::start(|served, _| match served {
+        0 => Reply::Answer(kept(b"fine")),
+        _ => Reply::HangUp,
+    })
+    .await;
+    let outbound = client("127.0.0.1/32");
+
+    outbound.get(&server.url("/first"), &quick()).await.unwrap();
+    let again = outbound
+        .get(&server.url("/second"), &quick())
+        .await
+        .unwrap();
+    assert_eq!(again.body, "fine");
+    assert_eq!(
+        server.requests(),
+        [
+            "GET /first HTTP/1.1",
+            "GET /second HTTP/1.1",
+            "GET /second HTTP/1.1"
+        ]
+    );
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_post_the_server_hung_up_on_is_not_sent_again() {
+    let server = KeepAliveServer::start(|served, _| match served {
+        0 => Reply::Answer(kept(b"fine")),
+        _ => Reply::HangUp,
+    })
+    .await;
+    let outbound = client("127.0.0.1/32");
+
+    outbound.get(&server.url("/first"), &quick()).await.unwrap();
+    let error = outbound
+        .send(
+            Method::POST,
+            &server.url("/create"),
+            HeaderMap::new(),
+            Bytes::from_static(b"once"),
+            &quick(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, OutboundError::Http(_)), "{error:?}");
+    assert_eq!(
+        server.requests(),
+        ["GET /first HTTP/1.1", "POST /create HTTP/1.1"]
+    );
+    assert_eq!(server.connections(), 1, "the POST was sent again");
+}
