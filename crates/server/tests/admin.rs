@@ -68,6 +68,22 @@ fn encoded(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// Posts the wizard's create form with `fields`, URL-encoded.
+async fn create_by_form(harness: &Harness, cookie: &str, fields: &[(&str, String)]) -> Answer {
+    let body = fields
+        .iter()
+        .map(|(name, value)| format!("{name}={}", encoded(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    post(
+        harness,
+        "/plugins/servlet/applinks/create/link",
+        cookie,
+        body,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_stale_confirmation_asks_for_the_password_before_a_change() {
     let harness = with_link().await;
@@ -340,18 +356,7 @@ async fn the_wizard_takes_a_generic_applications_oauth_details() {
         ("access_token_url", format!("{remote}/oauth/access-token")),
         ("authorize_url", format!("{remote}/oauth/authorize")),
     ];
-    let body = fields
-        .iter()
-        .map(|(name, value)| format!("{name}={}", encoded(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let created = post(
-        &harness,
-        "/plugins/servlet/applinks/create/link",
-        &cookie,
-        body,
-    )
-    .await;
+    let created = create_by_form(&harness, &cookie, &fields).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert!(
         created.body.contains("incoming consumer is set")
@@ -758,18 +763,7 @@ async fn the_wizards_result_shows_the_levels_a_generic_link_has_after_its_oauth_
         ("access_token_url", format!("{remote}/oauth/access-token")),
         ("authorize_url", format!("{remote}/oauth/authorize")),
     ];
-    let body = fields
-        .iter()
-        .map(|(name, value)| format!("{name}={}", encoded(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let created = post(
-        &harness,
-        "/plugins/servlet/applinks/create/link",
-        &cookie,
-        body,
-    )
-    .await;
+    let created = create_by_form(&harness, &cookie, &fields).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(
         element_text(&created.body, "created-authentication"),
