@@ -492,18 +492,22 @@ impl Server {
     fn configure(&self, key: &PrivateKey) -> anyhow::Result<()> {
         self.add_alice()?;
 
-        let link = format!(
-            r#"{{"id":"{LINK_ID}","name":"Bench","typeId":"generic","displayUrl":"http://127.0.0.1:9"}}"#
-        );
+        let link = serde_json::json!({
+            "id": LINK_ID, "name": "Bench", "typeId": "generic",
+            "displayUrl": "http://127.0.0.1:9",
+        })
+        .to_string();
         self.admin_put(
             &format!("/rest/applinks/1.0/applicationlink/{LINK_ID}"),
             &link,
             201,
         )?;
-        let consumer = format!(
-            r#"{{"key":"{CONSUMER_KEY}","name":"Bench","signatureMethod":"RSA-SHA1","publicKey":"{}","twoLOAllowed":true,"twoLOImpersonationAllowed":true}}"#,
-            key.public_key().to_base64_der()
-        );
+        let consumer = serde_json::json!({
+            "key": CONSUMER_KEY, "name": "Bench", "signatureMethod": "RSA-SHA1",
+            "publicKey": key.public_key().to_base64_der(),
+            "twoLOAllowed": true, "twoLOImpersonationAllowed": true,
+        })
+        .to_string();
         self.admin_put(
             &format!("/rest/applinks-oauth/1.0/applicationlink/{LINK_ID}/authentication/consumer"),
             &consumer,

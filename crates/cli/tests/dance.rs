@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::browser::{Browser, form, hidden};
-use support::{ADMIN_PASSWORD, Answer, Server, add_user, basic, data_dir, password_of, request};
+use support::{
+    ADMIN_PASSWORD, Answer, Server, add_user, basic, create_link, data_dir, password_of, request,
+};
 
 /// A server whose outgoing client may reach loopback, where its peer lives in these tests.
 fn peer(name: &str) -> (Server, std::path::PathBuf) {
@@ -39,18 +41,7 @@ fn server_id(server: &Server) -> String {
 
 /// A 2-way link from `a` to `b` with plain OAuth (3-legged and 2-legged, no impersonation).
 fn link_with_plain_oauth(a: &Server, b: &Server) {
-    let body = json!({
-        "applicationLink": {"displayUrl": b.base_url()},
-        "username": "admin",
-        "password": ADMIN_PASSWORD,
-        "createTwoWayLink": true,
-        "configFormValues": {"shareUserbase": false, "trustEachOther": false},
-    });
-    let created = a.admin_json(
-        "POST",
-        "/rest/applinks/1.0/applicationlinkForm/createAppLink",
-        &body,
-    );
+    let created = create_link(a, b, true, false, ADMIN_PASSWORD);
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.json()["authenticationLevel"], "OAuth");
 }
@@ -239,7 +230,8 @@ fn the_dance_refuses_foreign_return_urls_and_the_proxy_foreign_paths() {
 
     for foreign in ["https://evil.test/", "//evil.test/x"] {
         let url = format!(
-            "{}/plugins/servlet/applinks/oauth/login-dance/authorize?applicationLinkID={b_id}&redirectUrl={}",
+            "{}/plugins/servlet/applinks/oauth/login-dance/authorize\
+             ?applicationLinkID={b_id}&redirectUrl={}",
             a.base_url(),
             form(foreign)
         );
@@ -372,18 +364,7 @@ fn the_linked_applications_page_shows_who_the_user_is_in_each_application() {
     assert!(support::user(&args, &b_storage, &stdin).status.success());
 
     // B shares A's users: impersonation, no authorisation needed.
-    let body = json!({
-        "applicationLink": {"displayUrl": b.base_url()},
-        "username": "admin",
-        "password": ADMIN_PASSWORD,
-        "createTwoWayLink": true,
-        "configFormValues": {"shareUserbase": true, "trustEachOther": false},
-    });
-    let created = a.admin_json(
-        "POST",
-        "/rest/applinks/1.0/applicationlinkForm/createAppLink",
-        &body,
-    );
+    let created = create_link(&a, &b, true, true, ADMIN_PASSWORD);
     assert_eq!(created.status, 201, "{}", created.body);
     let b_id = server_id(&b);
 

@@ -8,7 +8,8 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{
-    ADMIN_PASSWORD, Answer, Relay, Server, add_user, basic, data_dir, password_of, request,
+    ADMIN_PASSWORD, Answer, Relay, Server, add_user, basic, create_link, data_dir, password_of,
+    request,
 };
 
 /// A server whose outgoing client may reach loopback, where its peers live in these tests.
@@ -30,28 +31,6 @@ fn server_id(server: &Server) -> String {
         )
         .unwrap();
     manifest.json()["id"].as_str().unwrap().to_owned()
-}
-
-/// The wizard's create call on `from`, linking to `to`.
-fn create_link(
-    from: &Server,
-    to: &Server,
-    two_way: bool,
-    share_userbase: bool,
-    password: &str,
-) -> Answer {
-    let body = json!({
-        "applicationLink": {"displayUrl": to.base_url()},
-        "username": "admin",
-        "password": password,
-        "createTwoWayLink": two_way,
-        "configFormValues": {"shareUserbase": share_userbase, "trustEachOther": false},
-    });
-    from.admin_json(
-        "POST",
-        "/rest/applinks/1.0/applicationlinkForm/createAppLink",
-        &body,
-    )
 }
 
 fn link_ids(server: &Server) -> Vec<String> {

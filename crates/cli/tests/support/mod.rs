@@ -295,6 +295,29 @@ pub(crate) fn add_user_at(storage: &[&std::ffi::OsStr], username: &str) {
     );
 }
 
+/// The wizard's create call on `from`, linking to `to` (2-way with the remote `admin`'s
+/// `password`, the userbase shared or not).
+pub(crate) fn create_link(
+    from: &Server,
+    to: &Server,
+    two_way: bool,
+    share_userbase: bool,
+    password: &str,
+) -> Answer {
+    let body = serde_json::json!({
+        "applicationLink": {"displayUrl": to.base_url()},
+        "username": "admin",
+        "password": password,
+        "createTwoWayLink": two_way,
+        "configFormValues": {"shareUserbase": share_userbase, "trustEachOther": false},
+    });
+    from.admin_json(
+        "POST",
+        "/rest/applinks/1.0/applicationlinkForm/createAppLink",
+        &body,
+    )
+}
+
 /// A TCP relay to a local port that passes a number of HTTP requests, then cuts the connection
 /// that carries the next one and refuses new connections until reopened. It counts requests,
 /// not connections, because the client keeps a connection open for the requests that follow.
