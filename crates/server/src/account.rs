@@ -190,6 +190,7 @@ async fn logout(
     if let Err(error) = state.database().delete_session(&session.id_digest).await {
         return ApiError::from(error).into_response();
     }
+    state.recent().forget_session(&session.id_digest);
     tracing::info!(username = %session.username, "signed out");
 
     let mut response = Redirect::to("/login").into_response();

@@ -43,8 +43,9 @@ pub(crate) async fn record(
     after: Option<Value>,
 ) {
     // Every administrative change passes here, so this is also where this node stops trusting
-    // what it cached about consumers; other nodes' caches expire within a second.
-    state.recent().forget_consumers();
+    // what it cached about consumers, users and links; other nodes' caches expire within a
+    // second.
+    state.recent().forget_changes();
     let event = AuditEvent {
         at: state.now(),
         actor: caller.user.username.to_string(),

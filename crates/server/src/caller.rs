@@ -5,7 +5,7 @@
 //! (pages: redirects to the sign-in page and back).
 
 use applinks_core::session::Session;
-use applinks_core::store::{SessionStore, UserStore};
+use applinks_core::store::UserStore;
 use applinks_core::user::{User, Username};
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
@@ -180,14 +180,16 @@ async fn from_session(headers: &HeaderMap, state: &AppState) -> Result<Option<Ca
     let Some(session_id) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let database = state.database();
-    let Some(session) = database
-        .live_session(&digest(session_id), state.now())
+    // Both through the one-second cache: this node forgets a session it ends or changes at
+    // once, and one ended elsewhere (another node, `applinks user`) stops within a second.
+    let (database, recent, now) = (state.database(), state.recent(), state.now());
+    let Some(session) = recent
+        .live_session(database, &digest(session_id), now)
         .await?
     else {
         return Ok(None);
     };
-    match database.user(&session.username).await? {
+    match recent.user(database, &session.username, now).await? {
         Some(user) if !user.disabled => Ok(Some(Caller {
             user,
             session: Some(session),

@@ -178,6 +178,7 @@ async fn set_level(
     let mut updated = link.clone();
     updated.outgoing = outgoing;
     state.database().put_link(&updated).await?;
+    state.recent().forget_changes();
     tracing::info!(link = %link.id, ?outgoing, "outgoing OAuth levels changed");
     Ok(())
 }

@@ -17,7 +17,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use applinks_core::link::{ApplicationId, ApplicationLink};
-use applinks_core::store::LinkStore;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -57,9 +56,11 @@ async fn proxy(
             "appId must name a linked application",
         ));
     };
+    // Read on every proxied request, so through the one-second cache that every change to
+    // links on this node clears.
     let link = state
-        .database()
-        .link(&app_id)
+        .recent()
+        .link(state.database(), &app_id, state.now())
         .await?
         .ok_or(ApiError::NotFound)?;
     let path = confined_path(query.path.as_deref().unwrap_or_default())?;

@@ -1,17 +1,25 @@
-//! A short-lived cache of what every signed request reads: the consumer and the user it acts
-//! as. Both change rarely and are read on every request, and a database round trip costs more
-//! than the RSA verification itself (see `docs/performance.md`).
+//! A short-lived cache of what the hot paths read on every request: the consumer of a signed
+//! request and the user it acts as, a browser's session and its user, and the link a proxied
+//! request goes through. They change rarely, and a database round trip costs more than the RSA
+//! verification itself (see `docs/performance.md`).
 //!
 //! Entries live for [`TTL_SECS`], so a change made on another node of a cluster, or by the
-//! `applinks user` command, takes effect within a second. Changes this node makes to consumers
-//! drop the consumer entries at once ([`Recent::forget_consumers`]).
+//! `applinks user` command, takes effect within a second. Changes this node makes take effect
+//! at once: every administrative change drops the consumers, users and links
+//! ([`Recent::forget_changes`], called by the audit log), and signing out or confirming a
+//! password drops that session ([`Recent::forget_session`]). Sessions are cached only when
+//! found, so a new sign-in on another node works at once too.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 
+use applinks_core::clock::UnixTime;
 use applinks_core::consumer::{Consumer, ConsumerKey};
-use applinks_core::store::{ConsumerStore, StoreResult, UserStore};
+use applinks_core::link::{ApplicationId, ApplicationLink};
+use applinks_core::session::Session;
+use applinks_core::store::{ConsumerStore, LinkStore, SessionStore, StoreResult, UserStore};
 use applinks_core::user::{User, Username};
 use applinks_store::Database;
 
@@ -20,11 +28,14 @@ pub(crate) const TTL_SECS: i64 = 1;
 /// The most entries of each kind; beyond it the cache starts afresh.
 const MAX_ENTRIES: usize = 10_000;
 
-/// Recently read consumers and users.
+/// Recently read consumers, users, sessions and links.
 #[derive(Default)]
 pub(crate) struct Recent {
     consumers: Entries<ConsumerKey, Option<Consumer>>,
     users: Entries<Username, Option<User>>,
+    /// Live sessions by the digest of their id; never the absence of one.
+    sessions: Entries<String, Session>,
+    links: Entries<ApplicationId, Option<ApplicationLink>>,
 }
 
 impl Recent {
@@ -58,9 +69,49 @@ impl Recent {
         Ok(found)
     }
 
-    /// Drops every cached consumer, after this node changed one.
-    pub(crate) fn forget_consumers(&self) {
+    /// The session whose id has `id_digest`, if it is live at `now`.
+    pub(crate) async fn live_session(
+        &self,
+        database: &Database,
+        id_digest: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<Session>> {
+        if let Some(hit) = self.sessions.get(id_digest, now) {
+            return Ok(Some(hit).filter(|session| session.is_live(now)));
+        }
+        let found = database.live_session(id_digest, now).await?;
+        if let Some(session) = &found {
+            self.sessions
+                .put(id_digest.to_owned(), session.clone(), now);
+        }
+        Ok(found)
+    }
+
+    /// The link with `id`, from the cache or the database.
+    pub(crate) async fn link(
+        &self,
+        database: &Database,
+        id: &ApplicationId,
+        now: UnixTime,
+    ) -> StoreResult<Option<ApplicationLink>> {
+        if let Some(hit) = self.links.get(id, now) {
+            return Ok(hit);
+        }
+        let found = database.link(id).await?;
+        self.links.put(id.clone(), found.clone(), now);
+        Ok(found)
+    }
+
+    /// Drops every cached consumer, user and link, after this node changed one of them.
+    pub(crate) fn forget_changes(&self) {
         self.consumers.clear();
+        self.users.clear();
+        self.links.clear();
+    }
+
+    /// Drops one session, after this node ended or changed it.
+    pub(crate) fn forget_session(&self, id_digest: &str) {
+        self.sessions.remove(id_digest);
     }
 }
 
@@ -73,7 +124,11 @@ impl<K, V> Default for Entries<K, V> {
 }
 
 impl<K: Eq + Hash, V: Clone> Entries<K, V> {
-    fn get(&self, key: &K, now: i64) -> Option<V> {
+    fn get<Q>(&self, key: &Q, now: i64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         let entries = self.0.lock().expect("cache lock poisoned");
         entries
             .get(key)
@@ -91,6 +146,14 @@ impl<K: Eq + Hash, V: Clone> Entries<K, V> {
 
     fn clear(&self) {
         self.0.lock().expect("cache lock poisoned").clear();
+    }
+
+    fn remove<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.0.lock().expect("cache lock poisoned").remove(key);
     }
 }
 

@@ -331,6 +331,7 @@ pub(crate) async fn create_link(
         };
         if remote_removed {
             state.database().delete_link(&stored.id).await?;
+            state.recent().forget_changes();
             tracing::info!(link = %stored.id, %problem, "link creation rolled back");
             return Err(ApiError::Remote(vec![format!(
                 "{problem}; nothing was created on either side"
@@ -338,6 +339,7 @@ pub(crate) async fn create_link(
         }
         stored.pending = Some(format!("{problem}"));
         state.database().put_link(&stored).await?;
+        state.recent().forget_changes();
         tracing::warn!(link = %stored.id, %problem, "link left half-made");
         warnings.push(format!(
             "The link is half-made: {problem}. Repair it once the remote application is back."
@@ -404,7 +406,7 @@ async fn complete(
                 step: "our consumer of the remote",
                 reason: error.to_string(),
             })?;
-        state.recent().forget_consumers();
+        state.recent().forget_changes();
     }
     if let Some(admin) = admin {
         admin.put_reciprocal_link().await?;

@@ -195,3 +195,27 @@ async fn an_answer_that_stalls_ends_at_the_deadline() {
     let error = body.expect_err("the body is cut at the deadline");
     assert!(error.contains("Timeout"), "{error}");
 }
+
+#[tokio::test]
+async fn a_change_to_the_link_reaches_the_next_proxied_request_at_once() {
+    let harness = linked_to(Remote::Sized { length: 10 }, MIB, Duration::from_secs(30)).await;
+    let (parts, body) = through_proxy(&harness).await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(body.unwrap(), body_of(10));
+
+    // The proxy reads links through a one-second cache; this node's own change clears it, so
+    // the very next request goes to the new address, and after the removal nowhere.
+    let elsewhere = format!("http://{}", start(Remote::Sized { length: 20 }).await);
+    let path = format!("/rest/applinks/1.0/applicationlink/{LINK_ID}");
+    let moved = json!({"name": "Reports", "typeId": "generic", "displayUrl": elsewhere, "rpcUrl": elsewhere});
+    let put = harness.admin_json("PUT", &path, moved).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    let (parts, body) = through_proxy(&harness).await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(body.unwrap(), body_of(20));
+
+    let removed = harness.admin_json("DELETE", &path, json!({})).await;
+    assert!(removed.status.is_success(), "{}", removed.body);
+    let (parts, _) = through_proxy(&harness).await;
+    assert_eq!(parts.status, StatusCode::NOT_FOUND);
+}

@@ -93,6 +93,7 @@ pub(crate) async fn confirm(
     {
         return ApiError::from(error).into_response();
     }
+    state.recent().forget_session(&admin.session.id_digest);
     tracing::info!(%username, "administrator password confirmed");
     Redirect::to(next).into_response()
 }
