@@ -31,6 +31,13 @@
 //!   load together must stay well inside it.
 //! - `APPLINKS_BENCH_SERVER_THREADS` (default: tokio's, one per core): the server's worker
 //!   threads, passed on as `TOKIO_WORKER_THREADS`.
+//! - `APPLINKS_BENCH_CLIENT` (default `wait`): how the client waits for answers. `wait` sleeps
+//!   in `epoll` like any real client, so every answer's `writev` on loopback also pays, in the
+//!   server's CPU time, for waking the client's thread (an inter-processor interrupt, dear on a
+//!   virtual machine). `spin` polls its non-blocking sockets in turn without ever sleeping, so
+//!   no answer has to wake it: the server's figure then leaves out what the client's machine
+//!   would pay on a real network. The spinning client keeps one core busy, so use it with
+//!   `APPLINKS_BENCH_SERVER_THREADS=1` on two cores.
 //! - `APPLINKS_BENCH_BIN` (default: the `applinks` built with this benchmark): the binary to
 //!   start, to compare builds or to measure a copy while the tree is being edited.
 //! - `APPLINKS_BENCH_ENDPOINT` (default `myself`): what the load requests. `myself` is the
@@ -136,6 +143,8 @@ struct Knobs {
     sign_budget: Duration,
     server_threads: Option<usize>,
     endpoint: Endpoint,
+    /// Whether the client spins instead of sleeping while it waits for answers.
+    spin: bool,
 }
 
 impl Knobs {
@@ -149,6 +158,11 @@ impl Knobs {
             ),
             server_threads: env_number("APPLINKS_BENCH_SERVER_THREADS")?,
             endpoint: Endpoint::from_env()?,
+            spin: match std::env::var("APPLINKS_BENCH_CLIENT").as_deref() {
+                Err(_) | Ok("" | "wait") => false,
+                Ok("spin") => true,
+                Ok(other) => bail!("APPLINKS_BENCH_CLIENT={other:?} is not wait or spin"),
+            },
         };
         ensure!(
             (1..=1024).contains(&knobs.connections),
@@ -847,6 +861,9 @@ impl Load {
 /// Runs the pre-signed requests over `knobs.connections` keep-alive connections on one
 /// client thread, until the time or the requests run out.
 fn run_load(ports: &[u16], requests: Vec<Vec<u8>>, knobs: &Knobs) -> anyhow::Result<Load> {
+    if knobs.spin {
+        return run_spinning(ports, &requests, knobs);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -916,6 +933,117 @@ async fn drive(
         }
     }
     load
+}
+
+/// [`run_load`] with a client that never sleeps: one thread visits every non-blocking
+/// connection in turn, writing the next request where the last answer is in and reading what
+/// has arrived elsewhere, so the server's answers find nobody to wake.
+fn run_spinning(ports: &[u16], requests: &[Vec<u8>], knobs: &Knobs) -> anyhow::Result<Load> {
+    /// A connection and the exchange in flight on it, if any.
+    struct Slot {
+        stream: TcpStream,
+        port: u16,
+        buffer: Vec<u8>,
+        started: Option<Instant>,
+        done: bool,
+    }
+    let open = |port: u16| -> io::Result<TcpStream> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_nodelay(true)?;
+        stream.set_nonblocking(true)?;
+        Ok(stream)
+    };
+    let mut slots = Vec::with_capacity(knobs.connections);
+    for index in 0..knobs.connections {
+        let port = ports[index % ports.len()];
+        slots.push(Slot {
+            stream: open(port)?,
+            port,
+            buffer: Vec::with_capacity(4096),
+            started: None,
+            done: false,
+        });
+    }
+    let expected = knobs.endpoint.expected_body();
+    let mut load = Load::default();
+    let mut next = 0;
+    let started = Instant::now();
+    let deadline = started + knobs.duration;
+    let mut chunk = [0; 4096];
+    while slots.iter().any(|slot| !slot.done) {
+        for slot in slots.iter_mut().filter(|slot| !slot.done) {
+            let Some(began) = slot.started else {
+                let request = requests.get(next).filter(|_| Instant::now() < deadline);
+                let Some(request) = request else {
+                    slot.done = true;
+                    continue;
+                };
+                next += 1;
+                slot.buffer.clear();
+                slot.started = Some(Instant::now());
+                if let Err(error) = write_spinning(&mut slot.stream, request) {
+                    load.error(format!("connection: {error}"));
+                    slot.started = None;
+                    slot.stream = open(slot.port)?;
+                }
+                continue;
+            };
+            let (answer, close) = match slot.stream.read(&mut chunk) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Ok(0) => (Err("the server closed the connection".to_owned()), true),
+                Err(error) => (Err(format!("connection: {error}")), true),
+                Ok(read) => {
+                    slot.buffer.extend_from_slice(&chunk[..read]);
+                    let Some(head_end) = find(&slot.buffer, b"\r\n\r\n").map(|end| end + 4) else {
+                        continue;
+                    };
+                    match parse_head(&slot.buffer[..head_end]) {
+                        Err(error) => (Err(format!("connection: {error}")), true),
+                        Ok(head) if slot.buffer.len() < head_end + head.length => continue,
+                        Ok(head) => {
+                            let body = &slot.buffer[head_end..head_end + head.length];
+                            let answer = if head.status == 200 && contains(body, expected) {
+                                Ok(())
+                            } else {
+                                let shown = &body[..body.len().min(300)];
+                                Err(format!(
+                                    "{} {}",
+                                    head.status,
+                                    String::from_utf8_lossy(shown)
+                                ))
+                            };
+                            (answer, head.close)
+                        }
+                    }
+                }
+            };
+            match answer {
+                Ok(()) => load.succeeded += 1,
+                Err(error) => load.error(error),
+            }
+            load.latencies_us
+                .push(u32::try_from(began.elapsed().as_micros()).unwrap_or(u32::MAX));
+            slot.started = None;
+            if close {
+                slot.stream = open(slot.port)?;
+            }
+        }
+    }
+    load.elapsed = started.elapsed();
+    load.exhausted = next >= requests.len();
+    Ok(load)
+}
+
+/// Writes all of `bytes` to a non-blocking stream, spinning while its buffer is full.
+fn write_spinning(stream: &mut TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match stream.write(bytes) {
+            Ok(written) => bytes = &bytes[written..],
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => std::hint::spin_loop(),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
 }
 
 /// A keep-alive connection with one request in flight at a time.
@@ -1104,7 +1232,7 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, cpu: &Cpu, client_cpu: f64
 
     println!();
     println!(
-        "GET {}: {}, {} connections, {} server worker threads, {seconds:.2} s{}, {} cores",
+        "GET {}: {}, {} connections ({} client), {} server worker threads, {seconds:.2} s{}, {} cores",
         knobs.endpoint.path(),
         if cpu.database.is_some() {
             format!("{} nodes on one PostgreSQL", cpu.nodes)
@@ -1112,6 +1240,7 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, cpu: &Cpu, client_cpu: f64
             "1 node on SQLite".to_owned()
         },
         knobs.connections,
+        if knobs.spin { "spinning" } else { "waiting" },
         server_threads,
         if load.exhausted {
             " (requests used up)"

@@ -6,6 +6,8 @@
 //! (unterminated quotes, bad escapes, missing `=`). Deciding which parameters count is left to
 //! `collect`.
 
+use std::borrow::Cow;
+
 use crate::encoding::percent_decode;
 use crate::problem::Problem;
 
@@ -115,8 +117,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// A quoted-string with backslash escapes, or a bare token (RFC 7235 §2.1 allows both,
-    /// and some clients leave values unquoted).
-    fn take_value(&mut self) -> Result<String, Problem> {
+    /// and some clients leave values unquoted). Borrowed unless it has escapes.
+    fn take_value(&mut self) -> Result<Cow<'a, str>, Problem> {
         let Some(quoted) = self.rest.strip_prefix('"') else {
             let end = self
                 .rest
@@ -124,16 +126,27 @@ impl<'a> Cursor<'a> {
                 .unwrap_or(self.rest.len());
             let (value, rest) = self.rest.split_at(end);
             self.rest = rest;
-            return Ok(value.to_owned());
+            return Ok(Cow::Borrowed(value));
         };
 
+        // Both bytes are ASCII, so they never fall inside a multi-byte character and the
+        // slices below are on character boundaries.
+        let stop = quoted.bytes().position(|b| b == b'"' || b == b'\\');
+        match stop {
+            None => return Err(Problem::ParameterRejected),
+            Some(end) if quoted.as_bytes()[end] == b'"' => {
+                self.rest = &quoted[end + 1..];
+                return Ok(Cow::Borrowed(&quoted[..end]));
+            }
+            Some(_) => {}
+        }
         let mut value = String::new();
         let mut chars = quoted.char_indices();
         while let Some((index, c)) = chars.next() {
             match c {
                 '"' => {
                     self.rest = &quoted[index + 1..];
-                    return Ok(value);
+                    return Ok(Cow::Owned(value));
                 }
                 '\\' => value.push(chars.next().ok_or(Problem::ParameterRejected)?.1),
                 other => value.push(other),

@@ -13,7 +13,7 @@
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use applinks_core::clock::UnixTime;
 use applinks_core::consumer::{Consumer, ConsumerKey};
@@ -31,7 +31,8 @@ const MAX_ENTRIES: usize = 10_000;
 /// Recently read consumers, users, sessions and links.
 #[derive(Default)]
 pub(crate) struct Recent {
-    consumers: Entries<ConsumerKey, Option<Consumer>>,
+    /// Shared, not copied: a consumer carries its public key's text.
+    consumers: Entries<ConsumerKey, Option<Arc<Consumer>>>,
     users: Entries<Username, Option<User>>,
     /// Live sessions by the digest of their id; never the absence of one.
     sessions: Entries<String, Session>,
@@ -45,11 +46,11 @@ impl Recent {
         database: &Database,
         key: &ConsumerKey,
         now: i64,
-    ) -> StoreResult<Option<Consumer>> {
+    ) -> StoreResult<Option<Arc<Consumer>>> {
         if let Some(hit) = self.consumers.get(key, now) {
             return Ok(hit);
         }
-        let found = database.consumer(key).await?;
+        let found = database.consumer(key).await?.map(Arc::new);
         self.consumers.put(key.clone(), found.clone(), now);
         Ok(found)
     }

@@ -9,6 +9,7 @@
 //! permissions, and handlers find that user through the [`crate::caller::Caller`] extractor.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use applinks_core::consumer::{Acting, Consumer, ConsumerCredential, ConsumerKey};
@@ -48,7 +49,7 @@ pub(crate) enum TokenUse {
 /// A request whose signature, timestamp, nonce and token all hold.
 #[derive(Debug)]
 pub(crate) struct Verified {
-    pub(crate) consumer: Consumer,
+    pub(crate) consumer: Arc<Consumer>,
     pub(crate) token: Option<IssuedToken>,
     pub(crate) request: SignedRequest,
 }
