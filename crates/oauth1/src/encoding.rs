@@ -81,36 +81,36 @@ pub(crate) fn form_pairs(
 }
 
 fn decode(value: &str, plus_is_space: bool) -> Result<String, DecodeError> {
-    if !value
-        .bytes()
-        .any(|b| b == b'%' || (plus_is_space && b == b'+'))
-    {
-        return Ok(value.to_owned());
-    }
-
+    let special = |b: &u8| *b == b'%' || (plus_is_space && *b == b'+');
     let bytes = value.as_bytes();
+    let Some(first) = bytes.iter().position(special) else {
+        return Ok(value.to_owned());
+    };
+
+    // Runs of plain bytes are copied whole; only escapes and `+` are looked at one by one.
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    out.extend_from_slice(&bytes[..first]);
+    let mut i = first;
     while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let high = bytes.get(i + 1).and_then(|b| hex_value(*b));
-                let low = bytes.get(i + 2).and_then(|b| hex_value(*b));
-                let (Some(high), Some(low)) = (high, low) else {
-                    return Err(DecodeError::BadEscape);
-                };
-                out.push(high << 4 | low);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            other => {
-                out.push(other);
-                i += 1;
-            }
+        if bytes[i] == b'%' {
+            let high = bytes.get(i + 1).and_then(|b| hex_value(*b));
+            let low = bytes.get(i + 2).and_then(|b| hex_value(*b));
+            let (Some(high), Some(low)) = (high, low) else {
+                return Err(DecodeError::BadEscape);
+            };
+            out.push(high << 4 | low);
+            i += 3;
+        } else {
+            // A `+` standing for a space.
+            out.push(b' ');
+            i += 1;
         }
+        let run = bytes[i..]
+            .iter()
+            .position(special)
+            .unwrap_or(bytes.len() - i);
+        out.extend_from_slice(&bytes[i..i + run]);
+        i += run;
     }
     String::from_utf8(out).map_err(|_| DecodeError::NotUtf8)
 }

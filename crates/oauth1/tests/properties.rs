@@ -364,4 +364,49 @@ proptest! {
         prop_assert_eq!(percent_decode(&percent_encode(&text)), Ok(text.clone()));
         prop_assert_eq!(form_decode(&percent_encode(&text)), Ok(text));
     }
+
+    #[test]
+    fn decoding_matches_a_byte_at_a_time_reading(
+        pieces in prop::collection::vec(
+            prop_oneof![
+                Just("a".to_owned()), Just("+".to_owned()), Just("%".to_owned()),
+                Just("%4".to_owned()), Just("%2b".to_owned()), Just("%C3%BC".to_owned()),
+                Just("%FF".to_owned()), Just("ü".to_owned()), "[a-z0-9%+]{1,4}",
+            ],
+            0..12,
+        ),
+    ) {
+        let text = pieces.concat();
+        prop_assert_eq!(percent_decode(&text).ok(), slow_decode(&text, false));
+        prop_assert_eq!(form_decode(&text).ok(), slow_decode(&text, true));
+    }
+}
+
+/// Percent-decoding as the RFC reads, one byte at a time: the reference the fast decoder must
+/// agree with.
+fn slow_decode(text: &str, plus_is_space: bool) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            other => {
+                out.push(other);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
