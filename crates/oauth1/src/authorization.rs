@@ -63,21 +63,31 @@ pub(crate) fn write_header<'a>(
     realm: Option<&str>,
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> String {
-    use crate::encoding::percent_encode;
+    use crate::encoding::encode_into;
 
-    let mut parts = Vec::new();
+    let mut header = String::with_capacity(512);
+    header.push_str("OAuth ");
+    let mut separator = "";
     if let Some(realm) = realm {
-        let escaped = realm.replace('\\', "\\\\").replace('"', "\\\"");
-        parts.push(format!("realm=\"{escaped}\""));
+        header.push_str("realm=\"");
+        for c in realm.chars() {
+            if c == '\\' || c == '"' {
+                header.push('\\');
+            }
+            header.push(c);
+        }
+        header.push('"');
+        separator = ", ";
     }
     for (name, value) in params {
-        parts.push(format!(
-            "{}=\"{}\"",
-            percent_encode(name),
-            percent_encode(value)
-        ));
+        header.push_str(separator);
+        encode_into(&mut header, name);
+        header.push_str("=\"");
+        encode_into(&mut header, value);
+        header.push('"');
+        separator = ", ";
     }
-    format!("OAuth {}", parts.join(", "))
+    header
 }
 
 fn decode(value: &str) -> Result<String, Problem> {
@@ -256,5 +266,16 @@ mod tests {
                 ("x", "")
             ]))
         );
+    }
+
+    #[test]
+    fn a_written_realm_escapes_quotes_and_backslashes() {
+        let header = write_header(Some(r#"a"b\c"#), [("oauth_nonce", "n")]);
+        assert_eq!(header, r#"OAuth realm="a\"b\\c", oauth_nonce="n""#);
+        assert_eq!(
+            parse(&header),
+            Ok(pairs(&[("realm", r#"a"b\c"#), ("oauth_nonce", "n")]))
+        );
+        assert_eq!(write_header(None, []), "OAuth ");
     }
 }

@@ -125,5 +125,11 @@ impl ClientRequest<'_> {
 pub fn generate_nonce() -> String {
     let mut bytes = [0u8; 12];
     openssl::rand::rand_bytes(&mut bytes).expect("OpenSSL's random generator is seeded");
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut nonce = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        nonce.push(char::from(HEX[usize::from(byte >> 4)]));
+        nonce.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    nonce
 }
