@@ -47,12 +47,8 @@ impl Recent {
         key: &ConsumerKey,
         now: i64,
     ) -> StoreResult<Option<Arc<Consumer>>> {
-        if let Some(hit) = self.consumers.get(key, now) {
-            return Ok(hit);
-        }
-        let found = database.consumer(key).await?.map(Arc::new);
-        self.consumers.put(key.clone(), found.clone(), now);
-        Ok(found)
+        let load = async { Ok(database.consumer(key).await?.map(Arc::new)) };
+        self.consumers.get_or_load(key, now, load).await
     }
 
     /// The user named `username`, from the cache or the database.
@@ -62,12 +58,8 @@ impl Recent {
         username: &Username,
         now: i64,
     ) -> StoreResult<Option<User>> {
-        if let Some(hit) = self.users.get(username, now) {
-            return Ok(hit);
-        }
-        let found = database.user(username).await?;
-        self.users.put(username.clone(), found.clone(), now);
-        Ok(found)
+        let load = database.user(username);
+        self.users.get_or_load(username, now, load).await
     }
 
     /// The session whose id has `id_digest`, if it is live at `now`.
@@ -95,12 +87,7 @@ impl Recent {
         id: &ApplicationId,
         now: UnixTime,
     ) -> StoreResult<Option<ApplicationLink>> {
-        if let Some(hit) = self.links.get(id, now) {
-            return Ok(hit);
-        }
-        let found = database.link(id).await?;
-        self.links.put(id.clone(), found.clone(), now);
-        Ok(found)
+        self.links.get_or_load(id, now, database.link(id)).await
     }
 
     /// Drops every cached consumer, user and link, after this node changed one of them.
@@ -135,6 +122,24 @@ impl<K: Eq + Hash, V: Clone> Entries<K, V> {
             .get(key)
             .filter(|(stored, _)| now - stored < TTL_SECS)
             .map(|(_, value)| value.clone())
+    }
+
+    /// The entry for `key`, or what `load` finds, which is then kept.
+    async fn get_or_load(
+        &self,
+        key: &K,
+        now: i64,
+        load: impl Future<Output = StoreResult<V>>,
+    ) -> StoreResult<V>
+    where
+        K: Clone,
+    {
+        if let Some(hit) = self.get(key, now) {
+            return Ok(hit);
+        }
+        let found = load.await?;
+        self.put(key.clone(), found.clone(), now);
+        Ok(found)
     }
 
     fn put(&self, key: K, value: V, now: i64) {
