@@ -38,6 +38,8 @@
 //!   no answer has to wake it: the server's figure then leaves out what the client's machine
 //!   would pay on a real network. The spinning client keeps one core busy, so use it with
 //!   `APPLINKS_BENCH_SERVER_THREADS=1` on two cores.
+//! - `APPLINKS_BENCH_LOG` (default `info`, the server's own default): the servers' `RUST_LOG`.
+//!   At `info` every request opens a tracing span; `warn` leaves that cost out.
 //! - `APPLINKS_BENCH_BIN` (default: the `applinks` built with this benchmark): the binary to
 //!   start, to compare builds or to measure a copy while the tree is being edited.
 //! - `APPLINKS_BENCH_ENDPOINT` (default `myself`): what the load requests. `myself` is the
@@ -72,6 +74,12 @@ fn binary() -> PathBuf {
         || PathBuf::from(env!("CARGO_BIN_EXE_applinks")),
         PathBuf::from,
     )
+}
+
+/// The servers' log filter: `APPLINKS_BENCH_LOG`, or `info` as `applinks serve` has by default,
+/// so that every request pays for its tracing span as it does in production.
+fn log_filter() -> String {
+    std::env::var("APPLINKS_BENCH_LOG").unwrap_or_else(|_| "info".to_owned())
 }
 
 /// The measured request's path and query.
@@ -434,9 +442,11 @@ impl Server {
             // otherwise refuses (SPEC §6).
             .args(["--outbound-allow", "127.0.0.0/8"])
             .env("APPLINKS_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log_filter())
             .stdin(Stdio::null())
-            .stdout(Stdio::null());
+            .stdout(Stdio::null())
+            // A file, as an operator's log would be: written, and not a terminal.
+            .stderr(std::fs::File::create(data_dir.join("server.log"))?);
         if let Some(threads) = threads {
             command.env("TOKIO_WORKER_THREADS", threads.to_string());
         }

@@ -1,5 +1,6 @@
 //! `applinks serve`: resolve the settings, establish the identity, and run the server.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -245,8 +246,11 @@ fn parse_log_format(raw: Option<&str>) -> anyhow::Result<Option<LogFormat>> {
 fn init_logging(format: Option<LogFormat>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal: a log file or the journal would keep the escape
+    // codes, and drawing them costs every request's span a second formatting pass.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if format == Some(LogFormat::Json) {
         builder.json().init();

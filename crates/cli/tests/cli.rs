@@ -347,3 +347,23 @@ fn invalid_settings_stop_the_server_with_a_message() {
         .unwrap();
     assert_eq!(unknown_flag.status.code(), Some(2));
 }
+
+#[test]
+fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
+    let dir = data_dir("plain-log");
+    let log_path = dir.join("server.log");
+    let port = free_port();
+    let mut command = serve_command(&dir);
+    command
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+        .env("APPLINKS_ADMIN_PASSWORD", "admin password")
+        .env("RUST_LOG", "info");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = Server::spawn_logging(command, port, log.into());
+    server.stop();
+
+    let written = std::fs::read_to_string(&log_path).unwrap();
+    assert!(written.contains("applinks stopped"), "{written}");
+    assert!(!written.contains('\u{1b}'), "{written:?}");
+}

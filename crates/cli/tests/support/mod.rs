@@ -80,7 +80,7 @@ impl Server {
     /// Starts a prepared command that will listen on `port`, and waits until it serves.
     ///
     /// With `APPLINKS_TEST_LOG_DIR` set, the server's log goes to `<dir>/server-<port>.log`.
-    pub(crate) fn spawn(mut command: Command, port: u16) -> Self {
+    pub(crate) fn spawn(command: Command, port: u16) -> Self {
         let log = match std::env::var_os("APPLINKS_TEST_LOG_DIR") {
             Some(dir) => {
                 let path = Path::new(&dir).join(format!("server-{port}.log"));
@@ -88,6 +88,11 @@ impl Server {
             }
             None => Stdio::null(),
         };
+        Self::spawn_logging(command, port, log)
+    }
+
+    /// [`Server::spawn`] with the server's log (its standard error) going to `log`.
+    pub(crate) fn spawn_logging(mut command: Command, port: u16, log: Stdio) -> Self {
         let child = command.stdout(Stdio::piped()).stderr(log).spawn().unwrap();
         let mut server = Self { child, port };
         server.wait_until_healthy();
