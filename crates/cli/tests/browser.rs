@@ -183,7 +183,7 @@ fn admin_forms_without_the_token_or_from_another_origin_are_refused() {
         );
         assert_eq!(put.status, 201, "{}", put.body);
     }
-    let cookie = sign_in_over_http(&alpha, "admin", ADMIN_PASSWORD);
+    let cookie = support::sign_in(&alpha, "admin", ADMIN_PASSWORD);
     let list = alpha
         .get(LIST_PATH, &[("Cookie", cookie.as_str())])
         .unwrap();
@@ -247,7 +247,7 @@ fn the_list_is_for_administrators_only() {
         "/login?next=%2Fplugins%2Fservlet%2Fapplinks%2FlistApplicationLinks"
     );
 
-    let cookie = sign_in_over_http(&alpha, "bob", &password_of("bob"));
+    let cookie = support::sign_in(&alpha, "bob", &password_of("bob"));
     let refused = alpha
         .get(LIST_PATH, &[("Cookie", cookie.as_str())])
         .unwrap();
@@ -263,7 +263,7 @@ fn the_list_is_for_administrators_only() {
         "no link to the list for bob"
     );
 
-    let admin = sign_in_over_http(&alpha, "admin", ADMIN_PASSWORD);
+    let admin = support::sign_in(&alpha, "admin", ADMIN_PASSWORD);
     let home = alpha.get("/", &[("Cookie", admin.as_str())]).unwrap();
     assert!(
         home.body.contains(LIST_PATH),
@@ -304,18 +304,6 @@ fn link_ids(server: &Server) -> Vec<String> {
         .iter()
         .map(|link| link["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// Signs in through the form and returns the `name=value` of the session cookie.
-fn sign_in_over_http(server: &Server, username: &str, password: &str) -> String {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("username", username)
-        .append_pair("password", password)
-        .finish();
-    let answer = post_form(server, "/login", "", &server.base_url(), &body);
-    assert_eq!(answer.status, 303, "signing in {username}: {}", answer.body);
-    let cookie = answer.header("Set-Cookie");
-    cookie.split(';').next().unwrap().to_owned()
 }
 
 fn post_form(server: &Server, path: &str, cookie: &str, origin: &str, body: &str) -> Answer {

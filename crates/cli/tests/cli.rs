@@ -212,19 +212,7 @@ fn a_disabled_user_is_out_and_back_when_enabled() {
 
 /// Signs `username` in through the form and returns the session cookie (`name=value`).
 fn sign_in(server: &Server, username: &str) -> String {
-    let password = url::form_urlencoded::byte_serialize(support::password_of(username).as_bytes())
-        .collect::<String>();
-    let answer = support::request(
-        server.port,
-        "POST",
-        "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("username={username}&password={password}&next=%2F"),
-    )
-    .unwrap();
-    assert_eq!(answer.status, 303, "{}", answer.body);
-    let cookie = answer.header("Set-Cookie").split(';').next().unwrap();
-    cookie.to_owned()
+    support::sign_in(server, username, &support::password_of(username))
 }
 
 #[test]

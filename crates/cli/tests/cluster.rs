@@ -278,27 +278,7 @@ fn a_token_issued_by_one_node_works_on_the_other() {
     let request_token = form_value(&issued.body, "oauth_token");
 
     // Sign in on node 1, approve on node 2: sessions are shared too.
-    let login = format!(
-        "username=alice&password={}&next=%2F",
-        support::password_of("alice")
-            .replace(' ', "+")
-            .replace('\'', "%27")
-    );
-    let signed_in = request(
-        cluster.node(0).port,
-        "POST",
-        "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &login,
-    )
-    .unwrap();
-    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
-    let cookie = signed_in
-        .header("Set-Cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = sign_in(cluster.node(0), "alice");
     let page = request(
         cluster.node(1).port,
         "GET",
@@ -361,6 +341,63 @@ fn a_token_issued_by_one_node_works_on_the_other() {
     let me = send(cluster.node(1), "GET", "/rest/api/1.0/myself", &header);
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.json()["name"], "alice");
+}
+
+fn sign_in(node: &Server, username: &str) -> String {
+    support::sign_in(node, username, &support::password_of(username))
+}
+
+#[test]
+fn a_session_ended_on_one_node_stops_on_the_other_within_a_second() {
+    let cluster = Cluster::start("cluster-sessions");
+    cluster.add_user("alice");
+    let cookie = sign_in(cluster.node(0), "alice");
+    let myself = |node: &Server| {
+        request(
+            node.port,
+            "GET",
+            "/rest/api/1.0/myself",
+            &[("Cookie", &cookie)],
+            "",
+        )
+        .unwrap()
+        .status
+    };
+    // Node 2 reads the session once, and keeps it in its one-second cache.
+    assert_eq!(myself(cluster.node(1)), 200);
+
+    let page = request(
+        cluster.node(0).port,
+        "GET",
+        "/logout",
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .unwrap();
+    assert_eq!(page.status, 200, "{}", page.body);
+    let token = page
+        .body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap();
+    let token = token.split('"').next().unwrap();
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let body = format!("csrf_token={token}");
+    let out = request(cluster.node(0).port, "POST", "/logout", &headers, &body).unwrap();
+    assert_eq!(out.status, 303, "{}", out.body);
+    // At once on the node that ended it; within a second on the other.
+    assert_eq!(myself(cluster.node(0)), 401);
+    let ended = Instant::now();
+    while myself(cluster.node(1)) != 401 {
+        assert!(
+            ended.elapsed() < Duration::from_millis(1500),
+            "the other node still honours the ended session"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

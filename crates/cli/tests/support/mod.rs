@@ -17,6 +17,20 @@ pub(crate) mod browser;
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_applinks");
 pub(crate) const ADMIN_PASSWORD: &str = "the admin's password";
 
+/// Signs `username` in through the form and returns the `name=value` of the session cookie.
+pub(crate) fn sign_in(server: &Server, username: &str, password: &str) -> String {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("username", username)
+        .append_pair("password", password)
+        .append_pair("next", "/")
+        .finish();
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let answer = request(server.port, "POST", "/login", &form, &body).expect("an answer");
+    assert_eq!(answer.status, 303, "signing in {username}: {}", answer.body);
+    let cookie = answer.header("Set-Cookie");
+    cookie.split(';').next().unwrap().to_owned()
+}
+
 /// A fresh data directory for one test.
 pub(crate) fn data_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("applinks-it-{}-{name}", std::process::id()));
