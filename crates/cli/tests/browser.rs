@@ -189,7 +189,7 @@ fn admin_forms_without_the_token_or_from_another_origin_are_refused() {
         .unwrap();
     assert_eq!(list.status, 200);
     assert_eq!(list.header("X-Frame-Options"), "DENY");
-    let token = csrf_token(&list.body);
+    let token = support::csrf_token(&list.body);
     let origin = alpha.base_url();
     let primary = format!("/plugins/servlet/applinks/primary/{id}");
 
@@ -315,14 +315,6 @@ fn post_form(server: &Server, path: &str, cookie: &str, origin: &str, body: &str
         headers.push(("Cookie", cookie));
     }
     request(server.port, "POST", path, &headers, body).expect("an answer")
-}
-
-/// The CSRF token in a page's forms.
-fn csrf_token(page: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
-    let end = start + page[start..].find('"').unwrap();
-    page[start..end].to_owned()
 }
 
 /// Where the screenshots go.

@@ -288,15 +288,7 @@ fn a_token_issued_by_one_node_works_on_the_other() {
     )
     .unwrap();
     assert_eq!(page.status, 200, "{}", page.body);
-    let csrf = page
-        .body
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = support::csrf_token(&page.body);
     let decision = request(
         cluster.node(1).port,
         "POST",
@@ -375,12 +367,7 @@ fn a_session_ended_on_one_node_stops_on_the_other_within_a_second() {
     )
     .unwrap();
     assert_eq!(page.status, 200, "{}", page.body);
-    let token = page
-        .body
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .unwrap();
-    let token = token.split('"').next().unwrap();
+    let token = support::csrf_token(&page.body);
     let headers = [
         ("Cookie", cookie.as_str()),
         ("Content-Type", "application/x-www-form-urlencoded"),

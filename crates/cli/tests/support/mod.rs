@@ -31,6 +31,14 @@ pub(crate) fn sign_in(server: &Server, username: &str, password: &str) -> String
     cookie.split(';').next().unwrap().to_owned()
 }
 
+/// The CSRF token in a page's forms.
+pub(crate) fn csrf_token(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].to_owned()
+}
+
 /// A fresh data directory for one test.
 pub(crate) fn data_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("applinks-it-{}-{name}", std::process::id()));
