@@ -176,9 +176,13 @@ async fn legacy_authentication(
 /// [`crate::run`] aborts it on shutdown.
 pub(crate) async fn check_in_background(state: AppState, interval: Duration) {
     let permits = Arc::new(Semaphore::new(CONCURRENT_CHECKS));
+    // A second longer than the interval: the holder renews at its next tick before the lease
+    // can lapse, so another node, whose ticks fall elsewhere in the second, cannot take it
+    // over in between and check the link a second time. Leases count whole seconds.
     let ttl = i64::try_from(interval.as_secs())
         .unwrap_or(i64::MAX / 2)
-        .max(1);
+        .max(1)
+        .saturating_add(1);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
