@@ -241,7 +241,7 @@ impl SignedRequest {
         Ok(Self {
             method: request.method.to_ascii_uppercase(),
             base_uri: base_string_uri(request.scheme, request.host, request.port, request.path),
-            found_protocol_params: !collector.seen_protocol.is_empty(),
+            found_protocol_params: collector.seen_known != 0 || !collector.seen_other.is_empty(),
             parameters: collector.parameters,
             protocol: collector.protocol,
         })
@@ -336,12 +336,31 @@ impl fmt::Debug for SignedRequest {
     }
 }
 
+/// The protocol parameters of RFC 5849 and its common extensions, whose repeats
+/// [`Collector`] tracks without copying their names (at most 16, one bit each).
+const KNOWN_PROTOCOL: [&str; 11] = [
+    "oauth_consumer_key",
+    "oauth_token",
+    "oauth_signature_method",
+    "oauth_signature",
+    "oauth_timestamp",
+    "oauth_nonce",
+    "oauth_version",
+    "oauth_callback",
+    "oauth_verifier",
+    "oauth_session_handle",
+    "oauth_body_hash",
+];
+
 #[derive(Default)]
 struct Collector {
     parameters: Vec<(String, String)>,
     protocol: ProtocolParams,
-    /// Few requests carry more than ten protocol parameters, so a list beats a hash set.
-    seen_protocol: Vec<String>,
+    /// The protocol parameters of [`KNOWN_PROTOCOL`] seen so far, a bit each.
+    seen_known: u16,
+    /// Other `oauth_*` parameters (extensions) seen so far; few requests carry any, so a list
+    /// beats a hash set.
+    seen_other: Vec<String>,
     count: usize,
 }
 
@@ -373,16 +392,32 @@ impl Collector {
         // single transport, but real clients split them (requests-oauthlib renews with
         // `oauth_session_handle` in the body and the rest in the header), and every parameter
         // is signed wherever it travels, so only repeats are refused.
-        if self.seen_protocol.contains(&name) {
+        if !self.first_sight(&name) {
             return Err(Problem::ParameterRejected);
         }
-        self.seen_protocol.push(name.clone());
         self.record_protocol(&name, &value)?;
         // The signature is not part of what it signs (§3.4.1.3.1).
         if name != "oauth_signature" {
             self.parameters.push((name, value));
         }
         Ok(())
+    }
+
+    /// Whether the protocol parameter `name` is seen for the first time, noting it.
+    fn first_sight(&mut self, name: &str) -> bool {
+        match KNOWN_PROTOCOL.iter().position(|known| *known == name) {
+            Some(index) => {
+                let bit = 1 << index;
+                let first = self.seen_known & bit == 0;
+                self.seen_known |= bit;
+                first
+            }
+            None if self.seen_other.iter().any(|seen| seen == name) => false,
+            None => {
+                self.seen_other.push(name.to_owned());
+                true
+            }
+        }
     }
 
     fn record_protocol(&mut self, name: &str, value: &str) -> Result<(), Problem> {
@@ -486,6 +521,20 @@ mod tests {
             ..with_header("OAuth oauth_signature=\"y\"")
         };
         assert_eq!(collect(in_body).unwrap_err(), Problem::ParameterRejected);
+
+        // Extensions the collector does not know by name are held to the same rule, and the
+        // names it knows do not stand in each other's way.
+        let extension = IncomingRequest {
+            query: Some("oauth_custom=2"),
+            ..with_header("OAuth oauth_custom=\"1\", oauth_nonce=\"a\"")
+        };
+        assert_eq!(collect(extension).unwrap_err(), Problem::ParameterRejected);
+        let distinct = with_header(
+            "OAuth oauth_custom=\"1\", oauth_other=\"2\", oauth_nonce=\"a\", oauth_token=\"t\"",
+        );
+        let collected = collect(distinct).unwrap();
+        assert!(collected.is_oauth());
+        assert_eq!(collected.parameter("oauth_other"), Some("2"));
     }
 
     #[test]
