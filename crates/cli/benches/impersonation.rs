@@ -1242,7 +1242,8 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, cpu: &Cpu, client_cpu: f64
 
     println!();
     println!(
-        "GET {}: {}, {} connections ({} client), {} server worker threads, {seconds:.2} s{}, {} cores",
+        "GET {}: {}, {} connections ({} client), {} server worker threads, {seconds:.2} s{}, \
+         {} cores",
         knobs.endpoint.path(),
         if cpu.database.is_some() {
             format!("{} nodes on one PostgreSQL", cpu.nodes)
