@@ -64,6 +64,17 @@ fn csrf_token(page: &str) -> String {
     page[start..end].to_owned()
 }
 
+/// Opens the form page at `path`, checks it is shown (with `showing` in it, when given), and
+/// returns its CSRF token.
+async fn form_token(harness: &Harness, path: &str, cookie: &str, showing: Option<&str>) -> String {
+    let form = page(harness, path, cookie).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    if let Some(showing) = showing {
+        assert!(form.body.contains(showing), "{}", form.body);
+    }
+    csrf_token(&form.body)
+}
+
 fn encoded(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
@@ -239,7 +250,8 @@ async fn pages_escape_names_and_refuse_users_who_are_not_administrators() {
 async fn the_edit_page_sets_the_incoming_level_and_disabled_removes_the_consumer() {
     let harness = with_link().await;
     let key = applinks_oauth1::PrivateKey::generate().unwrap();
-    let consumer = json!({"key": "peer:9", "publicKey": key.public_key().to_base64_der(), "twoLOAllowed": true});
+    let public_key = key.public_key().to_base64_der();
+    let consumer = json!({"key": "peer:9", "publicKey": public_key, "twoLOAllowed": true});
     let path =
         format!("/rest/applinks-oauth/1.0/applicationlink/{LINK_ID}/authentication/consumer");
     assert_eq!(
@@ -490,15 +502,8 @@ async fn the_relocate_page_moves_both_urls_and_keeps_the_consumer() {
     with_consumer(&harness, LINK_ID, "jira:1").await;
     let cookie = admin_cookie(&harness).await;
     let relocate = format!("/plugins/servlet/applinks/relocate/{LINK_ID}");
-    let form = page(&harness, &relocate, &cookie).await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    assert!(
-        form.body
-            .contains("name=\"url\" value=\"http://jira.test\""),
-        "{}",
-        form.body
-    );
-    let token = csrf_token(&form.body);
+    let showing = "name=\"url\" value=\"http://jira.test\"";
+    let token = form_token(&harness, &relocate, &cookie, Some(showing)).await;
 
     let without_scheme = post(
         &harness,
@@ -590,9 +595,7 @@ async fn the_delete_page_removes_the_link_its_consumer_and_its_tokens() {
     assert!(token_exists(&harness, &digest).await);
     let cookie = admin_cookie(&harness).await;
     let delete = format!("/plugins/servlet/applinks/delete/{LINK_ID}");
-    let form = page(&harness, &delete, &cookie).await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    let token = csrf_token(&form.body);
+    let token = form_token(&harness, &delete, &cookie, None).await;
 
     let deleted = post(&harness, &delete, &cookie, format!("csrf_token={token}")).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
@@ -683,15 +686,8 @@ async fn the_repair_page_completes_a_half_made_link_on_both_sides() {
 
     let cookie = admin_cookie(&harness).await;
     let repair = format!("/plugins/servlet/applinks/repair/{remote_id}");
-    let form = page(&harness, &repair, &cookie).await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    assert!(
-        form.body
-            .contains("half-made: the remote application could not be reached"),
-        "{}",
-        form.body
-    );
-    let token = csrf_token(&form.body);
+    let showing = "half-made: the remote application could not be reached";
+    let token = form_token(&harness, &repair, &cookie, Some(showing)).await;
     let body = format!(
         "csrf_token={token}&remote_username=admin&remote_password={}",
         encoded(ADMIN_PASSWORD)
