@@ -526,8 +526,10 @@ fn answer_with_manifest(mut stream: TcpStream) {
         <version>&lt;img src=x onerror=alert(3)&gt;</version>\
         <buildNumber>1</buildNumber>\
         <applinksVersion>9.0.0</applinksVersion>\
-        <inboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider</inboundAuthenticationTypes>\
-        <outboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider</outboundAuthenticationTypes>\
+        <inboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.\
+        OAuthAuthenticationProvider</inboundAuthenticationTypes>\
+        <outboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.\
+        OAuthAuthenticationProvider</outboundAuthenticationTypes>\
         <publicSignup>false</publicSignup>\
         <url>javascript:alert(2)</url>\
         <iconUrl>javascript:alert(4)</iconUrl>\

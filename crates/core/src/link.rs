@@ -279,7 +279,8 @@ pub enum LinkError {
     UrlWithoutScheme,
     /// The URL is malformed, too long, or carries credentials.
     #[error(
-        "the URL must name a host, without credentials, spaces or control characters, in at most 2048 characters"
+        "the URL must name a host, without credentials, spaces or control characters, in at \
+         most 2048 characters"
     )]
     InvalidUrl,
 }

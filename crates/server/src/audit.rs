@@ -77,7 +77,8 @@ pub(crate) fn consumer_summary(consumer: &Consumer) -> Value {
     json!({
         "key": consumer.key, "name": consumer.name, "signatureMethod": method,
         "threeLegged": consumer.three_lo_allowed, "twoLegged": consumer.two_lo_allowed,
-        "executeAs": consumer.two_lo_execute_as, "impersonation": consumer.two_lo_impersonation_allowed,
+        "executeAs": consumer.two_lo_execute_as,
+        "impersonation": consumer.two_lo_impersonation_allowed,
     })
 }
 

@@ -151,12 +151,16 @@ async fn access(
             &state,
             StatusCode::BAD_REQUEST,
             "Request expired",
-            "This authorisation has expired or was already completed. Start again from the page that sent you.",
+            "This authorisation has expired or was already completed. Start again from the page \
+             that sent you.",
         ));
     };
     let verifier = query.oauth_verifier.unwrap_or_default();
     if verifier.is_empty() || verifier == "denied" {
-        tracing::info!(link = %link.id, %username, "access to a linked application was not granted");
+        tracing::info!(
+            link = %link.id, %username,
+            "access to a linked application was not granted"
+        );
         let text = format!(
             "Access to {} was not granted. You can authorise it again at any time.",
             link.name
@@ -413,7 +417,8 @@ fn not_configured(state: &AppState, link: &ApplicationLink) -> Response {
 fn remote_failed(state: &AppState, link: &ApplicationLink, error: &RemoteError) -> Response {
     tracing::info!(link = %link.id, %error, "a login dance failed at the linked application");
     let text = format!(
-        "{} did not complete the authorisation. Try again later, or ask an administrator to check the link.",
+        "{} did not complete the authorisation. Try again later, or ask an administrator to \
+         check the link.",
         link.name
     );
     message(
