@@ -70,6 +70,14 @@ fn rsa(c: &mut Criterion) {
     c.bench_function("collect_only", |b| {
         b.iter(|| SignedRequest::collect(&incoming(black_box(&header))).unwrap())
     });
+    // Everything a verification does besides the RSA operation and its digest.
+    c.bench_function("collect_and_base_string", |b| {
+        b.iter(|| {
+            SignedRequest::collect(&incoming(black_box(&header)))
+                .unwrap()
+                .base_string()
+        })
+    });
 }
 
 fn hmac(c: &mut Criterion) {

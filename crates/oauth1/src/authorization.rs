@@ -21,6 +21,21 @@ pub const MAX_HEADER_LEN: usize = 8 * 1024;
 /// `Ok(None)` when the header uses another scheme (`Basic`, `Bearer`): such a request is simply
 /// not OAuth-signed. A malformed OAuth header is `parameter_rejected`.
 pub fn parse_auth_params(header: &str) -> Result<Option<Vec<(String, String)>>, Problem> {
+    let mut params = Vec::new();
+    let oauth = for_each_auth_param(header, |name, value| {
+        params.push((decode(name)?, decode(value)?));
+        Ok(())
+    })?;
+    Ok(oauth.then_some(params))
+}
+
+/// Calls `visit` with each parameter of an `OAuth` header in the order sent, its name and
+/// value still percent-encoded (the value unquoted), and stops at the first error, the
+/// visitor's or the header's. `Ok(false)` when the header uses another scheme.
+pub(crate) fn for_each_auth_param(
+    header: &str,
+    mut visit: impl FnMut(&str, &str) -> Result<(), Problem>,
+) -> Result<bool, Problem> {
     if header.len() > MAX_HEADER_LEN {
         return Err(Problem::ParameterRejected);
     }
@@ -30,13 +45,12 @@ pub fn parse_auth_params(header: &str) -> Result<Option<Vec<(String, String)>>, 
         .find(|c: char| c.is_ascii_whitespace())
         .unwrap_or(header.len());
     if !header[..scheme_end].eq_ignore_ascii_case("OAuth") {
-        return Ok(None);
+        return Ok(false);
     }
 
     let mut cursor = Cursor {
         rest: &header[scheme_end..],
     };
-    let mut params = Vec::new();
     loop {
         cursor.skip_whitespace();
         if cursor.rest.is_empty() {
@@ -47,14 +61,14 @@ pub fn parse_auth_params(header: &str) -> Result<Option<Vec<(String, String)>>, 
         cursor.expect('=')?;
         cursor.skip_whitespace();
         let value = cursor.take_value()?;
-        params.push((decode(name)?, decode(&value)?));
+        visit(name, &value)?;
 
         cursor.skip_whitespace();
         if !cursor.rest.is_empty() {
             cursor.expect(',')?;
         }
     }
-    Ok(Some(params))
+    Ok(true)
 }
 
 /// Writes an `Authorization` header value: `OAuth realm="...", name="value", ...`, each name
@@ -100,9 +114,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn skip_whitespace(&mut self) {
-        self.rest = self
-            .rest
-            .trim_start_matches(|c: char| c.is_ascii_whitespace());
+        self.rest = self.rest.trim_ascii_start();
     }
 
     fn expect(&mut self, wanted: char) -> Result<(), Problem> {
@@ -114,9 +126,11 @@ impl<'a> Cursor<'a> {
     }
 
     fn take_name(&mut self) -> Result<&'a str, Problem> {
+        // The delimiters are ASCII, so the first of them is on a character boundary.
         let end = self
             .rest
-            .find(|c: char| c == '=' || c == ',' || c == '"' || c.is_ascii_whitespace())
+            .bytes()
+            .position(|b| matches!(b, b'=' | b',' | b'"') || b.is_ascii_whitespace())
             .unwrap_or(self.rest.len());
         if end == 0 {
             return Err(Problem::ParameterRejected);
@@ -132,7 +146,8 @@ impl<'a> Cursor<'a> {
         let Some(quoted) = self.rest.strip_prefix('"') else {
             let end = self
                 .rest
-                .find(|c: char| c == ',' || c == '"' || c.is_ascii_whitespace())
+                .bytes()
+                .position(|b| matches!(b, b',' | b'"') || b.is_ascii_whitespace())
                 .unwrap_or(self.rest.len());
             let (value, rest) = self.rest.split_at(end);
             self.rest = rest;

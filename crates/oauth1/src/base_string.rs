@@ -5,6 +5,7 @@
 //! shown to a caller (SPEC §4): it would help an attacker and it is all a confused client
 //! would need to leak a secret in a support ticket.
 
+use std::fmt::Write as _;
 use std::ops::Range;
 
 use url::Url;
@@ -15,19 +16,32 @@ use crate::encoding::encode_into;
 /// case, the port only when it is not the scheme's default, the path exactly as it was sent
 /// (an empty path becomes `/`), no query and no fragment.
 pub fn base_string_uri(scheme: &str, host: &str, port: Option<u16>, path: &str) -> String {
-    let scheme = scheme.to_ascii_lowercase();
-    let host = host.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
+    let default_port = if scheme.eq_ignore_ascii_case("http") {
+        Some(80)
+    } else if scheme.eq_ignore_ascii_case("https") {
+        Some(443)
+    } else {
+        None
     };
     let path = if path.is_empty() { "/" } else { path };
 
-    match port {
-        Some(port) if Some(port) != default_port => format!("{scheme}://{host}:{port}{path}"),
-        _ => format!("{scheme}://{host}{path}"),
+    // `:65535` is the longest port.
+    let mut uri = String::with_capacity(scheme.len() + host.len() + path.len() + 9);
+    push_lowercase(&mut uri, scheme);
+    uri.push_str("://");
+    push_lowercase(&mut uri, host);
+    if let Some(port) = port.filter(|port| Some(*port) != default_port) {
+        // Writing to a `String` cannot fail.
+        let _ = write!(uri, ":{port}");
     }
+    uri.push_str(path);
+    uri
+}
+
+/// Appends `text` with its ASCII letters in lower case, as `to_ascii_lowercase` would return
+/// it, without a copy of its own.
+fn push_lowercase(out: &mut String, text: &str) {
+    out.extend(text.chars().map(|c| c.to_ascii_lowercase()));
 }
 
 /// The base string URI of a full URL, as a client signs it: the URL is parsed and normalised
@@ -46,9 +60,9 @@ pub fn base_string_uri_of_url(url: &Url) -> String {
 /// `&`.
 pub fn normalize_parameters<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     // Every name and value is encoded into one buffer, and the pairs are sorted as ranges of
-    // it: three allocations whatever the number of parameters.
-    let mut encoded = String::new();
-    let mut pairs: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    // it: three allocations for a typical request (a few hundred bytes of parameters).
+    let mut encoded = String::with_capacity(1024);
+    let mut pairs: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(16);
     for (name, value) in params {
         let start = encoded.len();
         encode_into(&mut encoded, name);
@@ -56,20 +70,22 @@ pub fn normalize_parameters<'a>(params: impl IntoIterator<Item = (&'a str, &'a s
         encode_into(&mut encoded, value);
         pairs.push((start..middle, middle..encoded.len()));
     }
+    // The encoded text is ASCII: comparing its bytes is comparing its characters, without
+    // the boundary checks of slicing a `str`.
+    let bytes = encoded.as_bytes();
     let text = |(name, value): &(Range<usize>, Range<usize>)| {
-        (&encoded[name.clone()], &encoded[value.clone()])
+        (&bytes[name.clone()], &bytes[value.clone()])
     };
     pairs.sort_unstable_by(|a, b| text(a).cmp(&text(b)));
 
     let mut out = String::with_capacity(encoded.len() + 2 * pairs.len());
-    for (index, pair) in pairs.iter().enumerate() {
+    for (index, (name, value)) in pairs.iter().enumerate() {
         if index > 0 {
             out.push('&');
         }
-        let (name, value) = text(pair);
-        out.push_str(name);
+        out.push_str(&encoded[name.clone()]);
         out.push('=');
-        out.push_str(value);
+        out.push_str(&encoded[value.clone()]);
     }
     out
 }
@@ -84,7 +100,12 @@ pub fn signature_base_string<'a>(
     let normalized = normalize_parameters(params);
     let mut out =
         String::with_capacity(method.len() + base_uri.len() * 3 / 2 + normalized.len() * 3 / 2);
-    encode_into(&mut out, &method.to_ascii_uppercase());
+    if method.bytes().all(|byte| byte.is_ascii_alphabetic()) {
+        // Every method in use (`GET`, `POST`, …) passes through the encoding unchanged.
+        out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
+    } else {
+        encode_into(&mut out, &method.to_ascii_uppercase());
+    }
     out.push('&');
     encode_into(&mut out, base_uri);
     out.push('&');

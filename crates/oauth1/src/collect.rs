@@ -7,11 +7,12 @@
 //! nonces); that is the server's job once it holds a `SignedRequest`.
 
 use std::fmt;
+use std::ops::Range;
 use std::time::{Duration, SystemTime};
 
-use crate::authorization::parse_auth_params;
+use crate::authorization::for_each_auth_param;
 use crate::base_string::{base_string_uri, signature_base_string};
-use crate::encoding::form_pairs;
+use crate::encoding::{decode_into, form_segments};
 use crate::problem::{Problem, ProblemReport};
 use crate::secret::Secret;
 use crate::signature::{SignatureMethod, VerifyingKey};
@@ -199,7 +200,10 @@ impl ProtocolParam {
 pub struct SignedRequest {
     method: String,
     base_uri: String,
-    parameters: Vec<(String, String)>,
+    /// The signed parameters' names and values, decoded, one after another.
+    text: String,
+    /// The signed parameters in the order collected, as ranges of `text`.
+    parameters: Vec<(Range<usize>, Range<usize>)>,
     protocol: ProtocolParams,
     found_protocol_params: bool,
 }
@@ -218,22 +222,27 @@ impl SignedRequest {
     /// A request without any OAuth parameter is collected successfully; see
     /// [`SignedRequest::is_oauth`].
     pub fn collect(request: &IncomingRequest<'_>) -> Result<Self, Problem> {
-        let mut collector = Collector::default();
+        let is_form = request.content_type.is_some_and(is_form_content_type);
+        // Decoding never lengthens a parameter, so this holds every one of them.
+        let longest = request.authorization.map_or(0, str::len)
+            + request.query.map_or(0, str::len)
+            + if is_form { request.body.len() } else { 0 };
+        let mut collector = Collector {
+            text: String::with_capacity(longest),
+            // A request from the reference products has about a dozen.
+            parameters: Vec::with_capacity(16),
+            ..Collector::default()
+        };
 
-        if let Some(header) = request.authorization
-            && let Some(pairs) = parse_auth_params(header)?
-        {
-            for (name, value) in pairs {
-                // The realm names a protection space, not a signed parameter (§3.4.1.3.1).
-                if name != "realm" {
-                    collector.add(name, value)?;
-                }
-            }
+        if let Some(header) = request.authorization {
+            for_each_auth_param(header, |name, value| {
+                collector.add_encoded(name, value, Transport::Header)
+            })?;
         }
         if let Some(query) = request.query {
             collector.add_form(query)?;
         }
-        if request.content_type.is_some_and(is_form_content_type) {
+        if is_form {
             let body = std::str::from_utf8(request.body).map_err(|_| Problem::ParameterRejected)?;
             collector.add_form(body)?;
         }
@@ -242,6 +251,7 @@ impl SignedRequest {
             method: request.method.to_ascii_uppercase(),
             base_uri: base_string_uri(request.scheme, request.host, request.port, request.path),
             found_protocol_params: collector.seen_known != 0 || !collector.seen_other.is_empty(),
+            text: collector.text,
             parameters: collector.parameters,
             protocol: collector.protocol,
         })
@@ -262,15 +272,16 @@ impl SignedRequest {
     /// 2-legged impersonation (SPEC §5.4). `oauth_signature` and the header's `realm` are not
     /// among them.
     pub fn parameter(&self, name: &str) -> Option<&str> {
-        self.parameters
-            .iter()
-            .find(|(candidate, _)| candidate == name)
-            .map(|(_, value)| value.as_str())
+        self.parameters()
+            .find(|(candidate, _)| *candidate == name)
+            .map(|(_, value)| value)
     }
 
-    /// Every signed parameter, decoded, in the order collected.
-    pub fn parameters(&self) -> &[(String, String)] {
-        &self.parameters
+    /// Every signed parameter's name and value, decoded, in the order collected.
+    pub fn parameters(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone + '_ {
+        self.parameters
+            .iter()
+            .map(|(name, value)| (&self.text[name.clone()], &self.text[value.clone()]))
     }
 
     /// The method, upper-cased.
@@ -285,13 +296,7 @@ impl SignedRequest {
 
     /// The signature base string (RFC 5849 §3.4.1). Never send it to the caller (SPEC §4).
     pub fn base_string(&self) -> String {
-        signature_base_string(
-            &self.method,
-            &self.base_uri,
-            self.parameters
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
-        )
+        signature_base_string(&self.method, &self.base_uri, self.parameters())
     }
 
     /// Verifies the signature with the consumer's key.
@@ -326,7 +331,7 @@ impl SignedRequest {
 impl fmt::Debug for SignedRequest {
     /// Parameter values can hold a verifier, so only names are shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.parameters.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = self.parameters().map(|(name, _)| name).collect();
         f.debug_struct("SignedRequest")
             .field("method", &self.method)
             .field("base_uri", &self.base_uri)
@@ -352,9 +357,20 @@ const KNOWN_PROTOCOL: [&str; 11] = [
     "oauth_body_hash",
 ];
 
+/// Where a parameter travelled; the header's values never encode a space as `+`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Header,
+    Form,
+}
+
 #[derive(Default)]
 struct Collector {
-    parameters: Vec<(String, String)>,
+    /// The kept parameters' names and values, decoded into one buffer.
+    text: String,
+    /// Where escaped values are decoded before they join `text`.
+    scratch: Vec<u8>,
+    parameters: Vec<(Range<usize>, Range<usize>)>,
     protocol: ProtocolParams,
     /// The protocol parameters of [`KNOWN_PROTOCOL`] seen so far, a bit each.
     seen_known: u16,
@@ -366,24 +382,53 @@ struct Collector {
 
 impl Collector {
     fn add_form(&mut self, input: &str) -> Result<(), Problem> {
-        for pair in form_pairs(input) {
-            // Counting before decoding keeps a hostile query of a million `&a` cheap to refuse.
-            if self.count >= MAX_PARAMETERS {
-                return Err(Problem::ParameterRejected);
-            }
-            let (name, value) = pair.map_err(|_| Problem::ParameterRejected)?;
-            self.add(name, value)?;
+        for (name, value) in form_segments(input) {
+            self.add_encoded(name, value, Transport::Form)?;
         }
         Ok(())
     }
 
-    fn add(&mut self, name: String, value: String) -> Result<(), Problem> {
+    /// Decodes a parameter as it travelled and adds it.
+    fn add_encoded(
+        &mut self,
+        name: &str,
+        value: &str,
+        transport: Transport,
+    ) -> Result<(), Problem> {
+        // Counting before decoding keeps a hostile query of a million `&a` cheap to refuse.
+        if transport == Transport::Form && self.count >= MAX_PARAMETERS {
+            return Err(Problem::ParameterRejected);
+        }
+        let plus_is_space = transport == Transport::Form;
+        let start = self.text.len();
+        self.decode(name, plus_is_space)?;
+        let names = start..self.text.len();
+        self.decode(value, plus_is_space)?;
+        let values = names.end..self.text.len();
+        // The realm names a protection space, not a signed parameter (§3.4.1.3.1); only the
+        // header's realm is one.
+        if transport == Transport::Header && &self.text[names.clone()] == "realm" {
+            self.text.truncate(start);
+            return Ok(());
+        }
         self.count += 1;
         if self.count > MAX_PARAMETERS {
             return Err(Problem::ParameterRejected);
         }
+        self.add(names, values)
+    }
+
+    fn decode(&mut self, encoded: &str, plus_is_space: bool) -> Result<(), Problem> {
+        decode_into(&mut self.text, &mut self.scratch, encoded, plus_is_space)
+            .map_err(|_| Problem::ParameterRejected)
+    }
+
+    /// Keeps the decoded parameter at `names` and `values` of `text`, checking and typing it
+    /// first when it is a protocol parameter.
+    fn add(&mut self, names: Range<usize>, values: Range<usize>) -> Result<(), Problem> {
+        let name = &self.text[names.clone()];
         if !name.starts_with("oauth_") {
-            self.parameters.push((name, value));
+            self.parameters.push((names, values));
             return Ok(());
         }
 
@@ -392,57 +437,62 @@ impl Collector {
         // single transport, but real clients split them (requests-oauthlib renews with
         // `oauth_session_handle` in the body and the rest in the header), and every parameter
         // is signed wherever it travels, so only repeats are refused.
-        if !self.first_sight(&name) {
+        if !first_sight(&mut self.seen_known, &mut self.seen_other, name) {
             return Err(Problem::ParameterRejected);
         }
-        self.record_protocol(&name, &value)?;
+        record_protocol(&mut self.protocol, name, &self.text[values.clone()])?;
         // The signature is not part of what it signs (§3.4.1.3.1).
-        if name != "oauth_signature" {
-            self.parameters.push((name, value));
+        if name == "oauth_signature" {
+            self.text.truncate(names.start);
+        } else {
+            self.parameters.push((names, values));
         }
         Ok(())
     }
+}
 
-    /// Whether the protocol parameter `name` is seen for the first time, noting it.
-    fn first_sight(&mut self, name: &str) -> bool {
-        match KNOWN_PROTOCOL.iter().position(|known| *known == name) {
-            Some(index) => {
-                let bit = 1 << index;
-                let first = self.seen_known & bit == 0;
-                self.seen_known |= bit;
-                first
-            }
-            None if self.seen_other.iter().any(|seen| seen == name) => false,
-            None => {
-                self.seen_other.push(name.to_owned());
-                true
-            }
+/// Whether the protocol parameter `name` is seen for the first time, noting it in `known` (a
+/// bit per name of [`KNOWN_PROTOCOL`]) or `other`.
+fn first_sight(known: &mut u16, other: &mut Vec<String>, name: &str) -> bool {
+    match KNOWN_PROTOCOL
+        .iter()
+        .position(|candidate| *candidate == name)
+    {
+        Some(index) => {
+            let bit = 1 << index;
+            let first = *known & bit == 0;
+            *known |= bit;
+            first
+        }
+        None if other.iter().any(|seen| seen == name) => false,
+        None => {
+            other.push(name.to_owned());
+            true
         }
     }
+}
 
-    fn record_protocol(&mut self, name: &str, value: &str) -> Result<(), Problem> {
-        let protocol = &mut self.protocol;
-        match name {
-            "oauth_consumer_key" => protocol.consumer_key = Some(value.to_owned()),
-            "oauth_token" => protocol.token = Some(value.to_owned()),
-            "oauth_signature_method" => protocol.signature_method = Some(value.parse()?),
-            "oauth_signature" => protocol.signature = Some(Secret::new(value)),
-            "oauth_timestamp" => protocol.timestamp = Some(parse_timestamp(value)?),
-            "oauth_nonce" if value.len() > MAX_NONCE_LEN => {
-                return Err(Problem::ParameterRejected);
-            }
-            "oauth_nonce" => protocol.nonce = Some(value.to_owned()),
-            // §3.1: "If present, MUST be set to 1.0".
-            "oauth_version" if value != "1.0" => return Err(Problem::VersionRejected),
-            "oauth_version" => protocol.version = Some(value.to_owned()),
-            "oauth_callback" => protocol.callback = Some(value.to_owned()),
-            "oauth_verifier" => protocol.verifier = Some(Secret::new(value)),
-            "oauth_session_handle" => protocol.session_handle = Some(Secret::new(value)),
-            // Extensions (`oauth_body_hash`, …) are signed like any parameter.
-            _ => {}
+fn record_protocol(protocol: &mut ProtocolParams, name: &str, value: &str) -> Result<(), Problem> {
+    match name {
+        "oauth_consumer_key" => protocol.consumer_key = Some(value.to_owned()),
+        "oauth_token" => protocol.token = Some(value.to_owned()),
+        "oauth_signature_method" => protocol.signature_method = Some(value.parse()?),
+        "oauth_signature" => protocol.signature = Some(Secret::new(value)),
+        "oauth_timestamp" => protocol.timestamp = Some(parse_timestamp(value)?),
+        "oauth_nonce" if value.len() > MAX_NONCE_LEN => {
+            return Err(Problem::ParameterRejected);
         }
-        Ok(())
+        "oauth_nonce" => protocol.nonce = Some(value.to_owned()),
+        // §3.1: "If present, MUST be set to 1.0".
+        "oauth_version" if value != "1.0" => return Err(Problem::VersionRejected),
+        "oauth_version" => protocol.version = Some(value.to_owned()),
+        "oauth_callback" => protocol.callback = Some(value.to_owned()),
+        "oauth_verifier" => protocol.verifier = Some(Secret::new(value)),
+        "oauth_session_handle" => protocol.session_handle = Some(Secret::new(value)),
+        // Extensions (`oauth_body_hash`, …) are signed like any parameter.
+        _ => {}
     }
+    Ok(())
 }
 
 /// A positive integer of seconds (§3.3); digits only, so `+5` or ` 5` are refused.
@@ -491,6 +541,22 @@ mod tests {
         assert_eq!(protocol.timestamp, Some(12));
         assert_eq!(protocol.verifier, Some(Secret::new("v")));
         assert_eq!(protocol.require(&ProtocolParam::SIGNED), Ok(()));
+    }
+
+    #[test]
+    fn a_malformed_header_is_refused_whatever_came_before_it() {
+        for header in [
+            r#"OAuth oauth_nonce="a", oauth_token="%zz""#,
+            r#"OAuth oauth_nonce="a", oauth_token="t" oauth_version="1.0""#,
+            r#"OAuth realm="%zz", oauth_nonce="a""#,
+            r#"OAuth oauth_nonce="a", oauth_token="unterminated"#,
+        ] {
+            assert_eq!(
+                collect(with_header(header)).unwrap_err(),
+                Problem::ParameterRejected,
+                "{header}"
+            );
+        }
     }
 
     #[test]

@@ -30,17 +30,43 @@ pub fn percent_encode(value: &str) -> String {
 /// request verification encodes each parameter twice (RFC 5849 §3.4.1.1, §3.4.1.3.2).
 pub(crate) fn encode_into(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in value.as_bytes() {
-        // Only `ALPHA / DIGIT / "-" / "." / "_" / "~"` pass through (RFC 5849 §3.6).
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    // Runs of unreserved bytes are copied whole. They are ASCII, and every byte of a multi-byte
+    // character is escaped, so each non-empty run starts and ends on a character boundary.
+    let mut run_start = 0;
+    for (index, &byte) in value.as_bytes().iter().enumerate() {
+        if is_unreserved(byte) {
+            continue;
         }
+        // Between two bytes of one character the run is empty, and `run_start` is not on a
+        // boundary.
+        if run_start < index {
+            out.push_str(&value[run_start..index]);
+        }
+        out.push('%');
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        run_start = index + 1;
     }
+    out.push_str(&value[run_start..]);
 }
+
+/// Whether `byte` passes through the encoding unchanged: only `ALPHA / DIGIT / "-" / "." /
+/// "_" / "~"` do (RFC 5849 §3.6).
+fn is_unreserved(byte: u8) -> bool {
+    UNRESERVED[usize::from(byte)]
+}
+
+/// [`is_unreserved`] as a table: every base string encodes a few hundred bytes twice.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        byte += 1;
+    }
+    table
+};
 
 /// Decodes a percent-encoded value, keeping `+` as a plus sign.
 ///
@@ -71,25 +97,46 @@ pub fn parse_form(input: &str) -> Result<Vec<(String, String)>, DecodeError> {
 pub(crate) fn form_pairs(
     input: &str,
 ) -> impl Iterator<Item = Result<(String, String), DecodeError>> + '_ {
+    form_segments(input).map(|(name, value)| Ok((form_decode(name)?, form_decode(value)?)))
+}
+
+/// The name and value of each pair of an `application/x-www-form-urlencoded` string, still
+/// encoded, with [`parse_form`]'s treatment of empty segments and missing values.
+pub(crate) fn form_segments(input: &str) -> impl Iterator<Item = (&str, &str)> + '_ {
     input
         .split('&')
         .filter(|segment| !segment.is_empty())
-        .map(|segment| {
-            let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
-            Ok((form_decode(name)?, form_decode(value)?))
-        })
+        .map(|segment| segment.split_once('=').unwrap_or((segment, "")))
 }
 
 fn decode(value: &str, plus_is_space: bool) -> Result<String, DecodeError> {
+    let mut out = String::new();
+    decode_into(&mut out, &mut Vec::new(), value, plus_is_space)?;
+    Ok(out)
+}
+
+/// Appends the decoding of `value` to `out`, `+` as a space when `plus_is_space`. A value with
+/// escapes is decoded into `scratch` first, to check that its bytes are UTF-8; a caller that
+/// decodes many values keeps one `scratch` for all of them. On an error, `out` may hold part
+/// of the value.
+pub(crate) fn decode_into(
+    out: &mut String,
+    scratch: &mut Vec<u8>,
+    value: &str,
+    plus_is_space: bool,
+) -> Result<(), DecodeError> {
     let special = |b: &u8| *b == b'%' || (plus_is_space && *b == b'+');
     let bytes = value.as_bytes();
     let Some(first) = bytes.iter().position(special) else {
-        return Ok(value.to_owned());
+        out.push_str(value);
+        return Ok(());
     };
 
     // Runs of plain bytes are copied whole; only escapes and `+` are looked at one by one.
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..first]);
+    scratch.clear();
+    scratch.reserve(bytes.len());
+    let out_bytes = &mut *scratch;
+    out_bytes.extend_from_slice(&bytes[..first]);
     let mut i = first;
     while i < bytes.len() {
         if bytes[i] == b'%' {
@@ -98,21 +145,22 @@ fn decode(value: &str, plus_is_space: bool) -> Result<String, DecodeError> {
             let (Some(high), Some(low)) = (high, low) else {
                 return Err(DecodeError::BadEscape);
             };
-            out.push(high << 4 | low);
+            out_bytes.push(high << 4 | low);
             i += 3;
         } else {
             // A `+` standing for a space.
-            out.push(b' ');
+            out_bytes.push(b' ');
             i += 1;
         }
         let run = bytes[i..]
             .iter()
             .position(special)
             .unwrap_or(bytes.len() - i);
-        out.extend_from_slice(&bytes[i..i + run]);
+        out_bytes.extend_from_slice(&bytes[i..i + run]);
         i += run;
     }
-    String::from_utf8(out).map_err(|_| DecodeError::NotUtf8)
+    out.push_str(std::str::from_utf8(out_bytes).map_err(|_| DecodeError::NotUtf8)?);
+    Ok(())
 }
 
 fn hex_value(byte: u8) -> Option<u8> {

@@ -380,6 +380,25 @@ proptest! {
         prop_assert_eq!(percent_decode(&text).ok(), slow_decode(&text, false));
         prop_assert_eq!(form_decode(&text).ok(), slow_decode(&text, true));
     }
+
+    #[test]
+    fn encoding_matches_a_byte_at_a_time_writing(
+        text in prop_oneof![any::<String>(), "[a-zA-Z0-9._~ %+&=/ü-]{0,24}"],
+    ) {
+        prop_assert_eq!(percent_encode(&text), slow_encode(&text));
+    }
+}
+
+/// Percent-encoding as RFC 5849 §3.6 reads, one byte at a time.
+fn slow_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// Percent-decoding as the RFC reads, one byte at a time: the reference the fast decoder must
