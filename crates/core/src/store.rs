@@ -153,6 +153,15 @@ pub trait LinkStore {
     /// Every link, by name.
     fn links(&self) -> impl Future<Output = StoreResult<Vec<ApplicationLink>>> + Send;
 
+    /// At most `limit` links from the `offset`-th on, in the order of [`LinkStore::links`],
+    /// each with the last outcome of its check, and how many links there are: one page of the
+    /// administrators' list, read in two queries however many links there are.
+    fn links_page(
+        &self,
+        offset: u64,
+        limit: u64,
+    ) -> impl Future<Output = StoreResult<LinksPage>> + Send;
+
     /// Makes a link the primary one of its type, and the previous primary an ordinary link.
     /// `false` when there is no such link.
     fn make_primary(&self, id: &ApplicationId) -> impl Future<Output = StoreResult<bool>> + Send;
@@ -161,6 +170,15 @@ pub trait LinkStore {
     /// another link of the same type when the deleted one was primary. `false` when there was
     /// no such link.
     fn delete_link(&self, id: &ApplicationId) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+/// One page of the links, from [`LinkStore::links_page`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinksPage {
+    /// The page's links, each with the last outcome of its check, if it was checked.
+    pub links: Vec<(ApplicationLink, Option<LinkStatus>)>,
+    /// How many links there are in all.
+    pub total: u64,
 }
 
 /// Incoming OAuth consumers, one per link at most.
@@ -309,11 +327,6 @@ pub trait StatusStore {
         &self,
         link_id: &ApplicationId,
     ) -> impl Future<Output = StoreResult<Option<LinkStatus>>> + Send;
-
-    /// The last outcome of every checked link, in one query, for the list of links.
-    fn statuses(
-        &self,
-    ) -> impl Future<Output = StoreResult<Vec<(ApplicationId, LinkStatus)>>> + Send;
 }
 
 /// Access tokens this application holds at remote applications for its users, and the login

@@ -1,15 +1,19 @@
 //! [`LinkStore`] over the `links` table, with the one-primary-per-type rule.
 
 use applinks_core::link::{ApplicationId, ApplicationLink, OAuthLevels};
-use applinks_core::store::{LinkStore, StoreError, StoreResult};
+use applinks_core::store::{LinkStore, LinksPage, StoreError, StoreResult};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::database::{Database, flag, store_error, unix_now};
+use crate::status::{STATUS_COLUMNS, status_at};
 
 /// The columns that make an [`ApplicationLink`], in the order [`link_from_row`] reads them.
 const LINK_COLUMNS: &str = "id, name, type_id, display_url, rpc_url, is_primary, is_system, \
                             outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation, pending";
+
+/// How many columns [`LINK_COLUMNS`] names.
+const LINK_COLUMN_COUNT: usize = 11;
 
 impl LinkStore for Database {
     async fn put_link(&self, link: &ApplicationLink) -> StoreResult<(bool, ApplicationLink)> {
@@ -83,6 +87,45 @@ impl LinkStore for Database {
             .await
             .map_err(store_error)?;
         rows.iter().map(link_from_row).collect()
+    }
+
+    async fn links_page(&self, offset: u64, limit: u64) -> StoreResult<LinksPage> {
+        // Both numbers are bound as SQL integers; larger ones could mean nothing anyway.
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let total: i64 = sqlx::query("SELECT COUNT(*) FROM links")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?
+            .try_get(0)
+            .map_err(store_error)?;
+        // The status columns follow the link's, NULL for a link never checked.
+        let sql = format!(
+            "SELECT {LINK_COLUMNS}, {STATUS_COLUMNS} FROM links \
+             LEFT JOIN link_status ON link_status.link_id = links.id \
+             ORDER BY name, id LIMIT $1 OFFSET $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let links = rows
+            .iter()
+            .map(|row| {
+                let link = link_from_row(row)?;
+                let checked: Option<i64> = row.try_get(LINK_COLUMN_COUNT).map_err(store_error)?;
+                let status = checked
+                    .map(|_| status_at(row, LINK_COLUMN_COUNT))
+                    .transpose()?;
+                Ok((link, status))
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(LinksPage {
+            links,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
     }
 
     async fn make_primary(&self, id: &ApplicationId) -> StoreResult<bool> {

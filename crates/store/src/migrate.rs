@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "consumer_tokens",
         include_str!("../migrations/0008_consumer_tokens.sql"),
     ),
+    (
+        9,
+        "links_by_name",
+        include_str!("../migrations/0009_links_by_name.sql"),
+    ),
 ];
 
 /// The PostgreSQL advisory lock key that serialises migrations across nodes ("applinks" in

@@ -1,7 +1,7 @@
 //! [`StatusStore`] over the `link_status` table.
 
 use applinks_core::link::{ApplicationId, LinkStatus};
-use applinks_core::store::{StatusStore, StoreError, StoreResult};
+use applinks_core::store::{StatusStore, StoreResult};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -30,43 +30,26 @@ impl StatusStore for Database {
     }
 
     async fn status(&self, link_id: &ApplicationId) -> StoreResult<Option<LinkStatus>> {
-        let row = sqlx::query(
-            "SELECT checked_at, working, error_category, error_type, details \
-             FROM link_status WHERE link_id = $1",
-        )
-        .bind(link_id.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
-        row.as_ref().map(status_from_row).transpose()
-    }
-
-    async fn statuses(&self) -> StoreResult<Vec<(ApplicationId, LinkStatus)>> {
-        let rows = sqlx::query(
-            "SELECT checked_at, working, error_category, error_type, details, link_id \
-             FROM link_status",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get(5).map_err(store_error)?;
-                let id = ApplicationId::parse(&id)
-                    .map_err(|_| StoreError::Corrupt(format!("invalid link id {id:?}")))?;
-                Ok((id, status_from_row(row)?))
-            })
-            .collect()
+        let sql = format!("SELECT {STATUS_COLUMNS} FROM link_status WHERE link_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(link_id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(|row| status_at(row, 0)).transpose()
     }
 }
 
-/// Reads the first five columns of a `link_status` row.
-fn status_from_row(row: &AnyRow) -> StoreResult<LinkStatus> {
+/// The columns of [`status_at`], unqualified.
+pub(crate) const STATUS_COLUMNS: &str = "checked_at, working, error_category, error_type, details";
+
+/// Reads a status from [`STATUS_COLUMNS`] at `first` and the four columns after it.
+pub(crate) fn status_at(row: &AnyRow, first: usize) -> StoreResult<LinkStatus> {
     Ok(LinkStatus {
-        checked_at: row.try_get(0).map_err(store_error)?,
-        working: row.try_get::<i64, _>(1).map_err(store_error)? != 0,
-        error_category: row.try_get(2).map_err(store_error)?,
-        error_type: row.try_get(3).map_err(store_error)?,
-        details: row.try_get(4).map_err(store_error)?,
+        checked_at: row.try_get(first).map_err(store_error)?,
+        working: row.try_get::<i64, _>(first + 1).map_err(store_error)? != 0,
+        error_category: row.try_get(first + 2).map_err(store_error)?,
+        error_type: row.try_get(first + 3).map_err(store_error)?,
+        details: row.try_get(first + 4).map_err(store_error)?,
     })
 }

@@ -873,8 +873,7 @@ async fn the_last_status_of_a_link_replaces_the_one_before() {
     use applinks_core::link::LinkStatus;
     use applinks_core::store::StatusStore;
     for db in backends().await {
-        let wiki = link("wiki-1", "generic");
-        db.put_link(&wiki).await.unwrap();
+        let (_, wiki) = db.put_link(&link("wiki-1", "generic")).await.unwrap();
         assert_eq!(db.status(&wiki.id).await.unwrap(), None);
         let broken = LinkStatus {
             checked_at: 100,
@@ -894,9 +893,60 @@ async fn the_last_status_of_a_link_replaces_the_one_before() {
         };
         db.put_status(&wiki.id, &fine).await.unwrap();
         assert_eq!(db.status(&wiki.id).await.unwrap(), Some(fine.clone()));
-        assert_eq!(db.statuses().await.unwrap(), vec![(wiki.id.clone(), fine)]);
+        let listed = db.links_page(0, 10).await.unwrap();
+        assert_eq!(listed.links, vec![(wiki.clone(), Some(fine))]);
         db.delete_link(&wiki.id).await.unwrap();
         assert_eq!(db.status(&wiki.id).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn links_come_in_pages_by_name_with_their_last_status() {
+    use applinks_core::link::LinkStatus;
+    use applinks_core::store::StatusStore;
+    for db in backends().await {
+        let empty = db.links_page(0, 10).await.unwrap();
+        assert_eq!((empty.links.len(), empty.total), (0, 0));
+
+        for id in ["page-c", "page-a", "page-e", "page-b", "page-d"] {
+            db.put_link(&link(id, "generic")).await.unwrap();
+        }
+        let broken = LinkStatus {
+            checked_at: 100,
+            working: false,
+            error_category: Some("NETWORK".into()),
+            error_type: Some("CONNECTION_REFUSED".into()),
+            details: None,
+        };
+        let b = ApplicationId::parse("page-b").unwrap();
+        db.put_status(&b, &broken).await.unwrap();
+
+        let names = |page: &applinks_core::store::LinksPage| -> Vec<String> {
+            page.links
+                .iter()
+                .map(|(link, _)| link.name.clone())
+                .collect()
+        };
+        let first = db.links_page(0, 2).await.unwrap();
+        assert_eq!(first.total, 5);
+        assert_eq!(names(&first), ["Link page-a", "Link page-b"]);
+        assert_eq!(first.links[0].1, None);
+        assert_eq!(first.links[1].1, Some(broken));
+        let last = db.links_page(4, 2).await.unwrap();
+        assert_eq!(names(&last), ["Link page-e"]);
+        assert!(db.links_page(5, 2).await.unwrap().links.is_empty());
+
+        // Every page together is the whole list, in its order.
+        let all: Vec<_> = db.links().await.unwrap();
+        let paged: Vec<_> = db
+            .links_page(0, u64::MAX)
+            .await
+            .unwrap()
+            .links
+            .into_iter()
+            .map(|(link, _)| link)
+            .collect();
+        assert_eq!(paged, all);
     }
 }
 
