@@ -781,3 +781,72 @@ async fn the_wizards_result_shows_the_levels_a_generic_link_has_after_its_oauth_
         "the page says what is stored"
     );
 }
+
+#[tokio::test]
+async fn a_long_list_of_links_comes_in_pages_of_fifty() {
+    use applinks_core::link::{ApplicationId, LinkDraft, LinkStatus};
+    use applinks_core::store::{LinkStore as _, StatusStore as _};
+    let harness = Harness::new().await;
+    let cookie = admin_cookie(&harness).await;
+    let none = page(&harness, &format!("{LIST}?page={}", u64::MAX), &cookie).await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert!(none.body.contains("No application links yet"));
+    for index in 0..120 {
+        let id = ApplicationId::parse(&format!("5a0b4c1e-0000-4000-8000-{index:012}")).unwrap();
+        let link = LinkDraft {
+            name: format!("Wiki {index:03}"),
+            type_id: "confluence".into(),
+            display_url: format!("https://wiki{index}.example.com"),
+            ..LinkDraft::default()
+        }
+        .into_link(id.clone())
+        .unwrap();
+        harness.state.database().put_link(&link).await.unwrap();
+        if index == 110 {
+            let broken = LinkStatus {
+                checked_at: START,
+                working: false,
+                error_category: Some("NETWORK".into()),
+                error_type: Some("CONNECTION_REFUSED".into()),
+                details: None,
+            };
+            harness
+                .state
+                .database()
+                .put_status(&id, &broken)
+                .await
+                .unwrap();
+        }
+    }
+    let rows = |body: &str| body.matches("<tr id=\"link-").count();
+
+    let first = page(&harness, LIST, &cookie).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(rows(&first.body), 50);
+    assert!(first.body.contains("Wiki 000") && first.body.contains("Wiki 049"));
+    assert!(!first.body.contains("Wiki 050"));
+    assert!(first.body.contains("Links 1–50 of 120"), "{}", first.body);
+    assert!(first.body.contains(&format!("href=\"{LIST}?page=2\"")));
+    assert!(!first.body.contains("rel=\"prev\""));
+
+    let last = page(&harness, &format!("{LIST}?page=3"), &cookie).await;
+    assert_eq!(rows(&last.body), 20);
+    assert!(last.body.contains("Links 101–120 of 120"));
+    assert!(
+        last.body.contains("connection refused"),
+        "the status shows on its page"
+    );
+    assert!(last.body.contains(&format!("href=\"{LIST}?page=2\"")));
+    assert!(!last.body.contains("rel=\"next\""));
+
+    // A page past the end shows the last one; a page that is not a number, the first.
+    let past = page(&harness, &format!("{LIST}?page=99"), &cookie).await;
+    assert!(past.body.contains("Links 101–120 of 120"));
+    let huge = page(&harness, &format!("{LIST}?page={}", u64::MAX), &cookie).await;
+    assert!(huge.body.contains("Links 101–120 of 120"));
+    for odd in ["0", "-1", "abc", "99999999999999999999999"] {
+        let answer = page(&harness, &format!("{LIST}?page={odd}"), &cookie).await;
+        assert_eq!(answer.status, StatusCode::OK, "{odd}");
+        assert!(answer.body.contains("Links 1–50 of 120"), "{odd}");
+    }
+}
