@@ -51,7 +51,12 @@
 //!   one, and every request is her `GET /plugins/servlet/applinks/proxy?appId=<remote>&path=
 //!   /rest/api/1.0/myself`, which the first server signs with RSA-SHA1 and sends to the remote.
 //!   Server CPU is then the first server's alone (the remote's is reported beside it), and the
-//!   figure to compare is requests per server-CPU-second against the sign rate.
+//!   figure to compare is requests per server-CPU-second against the sign rate. `links`
+//!   measures SPEC §8's 10,000 links instead of a load: `admin` signs in, stores
+//!   `APPLINKS_BENCH_LINKS` links (default 10000) through the REST API, then times the
+//!   administrators' list page (its first, middle and last page in turn, 60 requests) and the
+//!   REST list of every link (5 requests), with the server's resident memory before, idle with
+//!   the links, and after each.
 
 use std::hint::black_box;
 use std::io::{self, Read as _, Write as _};
@@ -87,6 +92,8 @@ const PATH: &str = "/rest/api/1.0/myself";
 const QUERY: &str = "xoauth_requestor_id=alice";
 /// The proxy's path; its query names the remote and the path there.
 const PROXY_PATH: &str = "/plugins/servlet/applinks/proxy";
+/// The administrators' list of links.
+const LIST_PATH: &str = "/plugins/servlet/applinks/listApplicationLinks";
 const ALICE_PASSWORD: &str = "alice's bench password";
 
 const ADMIN_PASSWORD: &str = "bench admin password";
@@ -98,6 +105,9 @@ fn main() -> anyhow::Result<()> {
     let key = PrivateKey::generate()?;
     let cluster = Cluster::start(knobs.server_threads)?;
     let server = &cluster.nodes[0];
+    if knobs.endpoint == Endpoint::Links {
+        return measure_links(server, knobs.links);
+    }
     server.configure(&key)?;
 
     let raw = RawRates::measure(&key, server.port)?;
@@ -112,6 +122,7 @@ fn main() -> anyhow::Result<()> {
             );
             vec![request.into_bytes(); knobs.requests]
         }
+        Endpoint::Links => unreachable!("measured above"),
         Endpoint::Proxy => {
             let other =
                 Server::start_placed(knobs.server_threads, &Placement::default(), "remote")?;
@@ -153,6 +164,8 @@ struct Knobs {
     endpoint: Endpoint,
     /// Whether the client spins instead of sleeping while it waits for answers.
     spin: bool,
+    /// How many links `links` stores before it measures.
+    links: usize,
 }
 
 impl Knobs {
@@ -171,6 +184,7 @@ impl Knobs {
                 Ok("spin") => true,
                 Ok(other) => bail!("APPLINKS_BENCH_CLIENT={other:?} is not wait or spin"),
             },
+            links: env_number("APPLINKS_BENCH_LINKS")?.unwrap_or(10_000),
         };
         ensure!(
             (1..=1024).contains(&knobs.connections),
@@ -195,6 +209,8 @@ enum Endpoint {
     Readyz,
     /// A signed-in user reading the remote `myself` through the proxy of an impersonation link.
     Proxy,
+    /// The administrators' list of links with many links stored: latency and memory.
+    Links,
 }
 
 impl Endpoint {
@@ -204,9 +220,10 @@ impl Endpoint {
             Ok("healthz") => Ok(Self::Healthz),
             Ok("readyz") => Ok(Self::Readyz),
             Ok("proxy") => Ok(Self::Proxy),
-            Ok(other) => {
-                bail!("APPLINKS_BENCH_ENDPOINT={other:?} is not myself, healthz, readyz or proxy")
-            }
+            Ok("links") => Ok(Self::Links),
+            Ok(other) => bail!(
+                "APPLINKS_BENCH_ENDPOINT={other:?} is not myself, healthz, readyz, proxy or links"
+            ),
         }
     }
 
@@ -216,6 +233,7 @@ impl Endpoint {
             Self::Healthz => "/healthz",
             Self::Readyz => "/readyz",
             Self::Proxy => PROXY_PATH,
+            Self::Links => LIST_PATH,
         }
     }
 
@@ -223,6 +241,7 @@ impl Endpoint {
     fn expected_body(self) -> &'static [u8] {
         match self {
             Self::Myself | Self::Proxy => br#""name":"alice""#,
+            Self::Links => b"Configured links",
             Self::Healthz => br#""status":"ok""#,
             Self::Readyz => br#""status":"ready""#,
         }
@@ -613,33 +632,7 @@ impl Server {
             .as_str()
             .with_context(|| format!("the create call answered no id: {created}"))?;
 
-        let form = format!(
-            "username=alice&password={}",
-            ALICE_PASSWORD.replace(' ', "+")
-        );
-        let form = form.replace('\'', "%27");
-        let (status, head, _) = http(
-            self.port,
-            "POST",
-            "/login",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            &form,
-        )?;
-        let cookie = head
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("set-cookie").then(|| {
-                    value
-                        .trim()
-                        .split(';')
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-            })
-            .with_context(|| format!("signing in answered {status} without a cookie: {head}"))?;
-
+        let cookie = self.sign_in("alice", ALICE_PASSWORD)?;
         let path = format!("{PROXY_PATH}?appId={remote_id}&path=%2Frest%2Fapi%2F1.0%2Fmyself");
         let (status, _, body) = http(self.port, "GET", &path, &[("Cookie", &cookie)], "")?;
         ensure!(
@@ -651,6 +644,48 @@ impl Server {
              Connection: keep-alive\r\n\r\n",
             self.port
         ))
+    }
+}
+
+impl Server {
+    /// Signs `username` in through the form, as a browser would, and answers the session's
+    /// `Cookie` header value.
+    fn sign_in(&self, username: &str, password: &str) -> anyhow::Result<String> {
+        let form = format!(
+            "username={username}&password={}",
+            password.replace(' ', "+")
+        );
+        let form = form.replace('\'', "%27");
+        let (status, head, _) = http(
+            self.port,
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &form,
+        )?;
+        head.lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("set-cookie").then(|| {
+                    value
+                        .trim()
+                        .split(';')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+            })
+            .with_context(|| format!("signing in answered {status} without a cookie: {head}"))
+    }
+
+    /// The resident memory of the server process, in KiB (`VmRSS` of `/proc/<pid>/status`).
+    fn resident_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS in /proc/<pid>/status")
     }
 }
 
@@ -1342,4 +1377,100 @@ fn report(knobs: &Knobs, raw: &RawRates, load: &Load, cpu: &Cpu, client_cpu: f64
         println!();
         println!("First error: {error}");
     }
+}
+
+/// `APPLINKS_BENCH_ENDPOINT=links` (SPEC §8): stores `count` links through the REST API as an
+/// administrator's session, then times the administrators' list (its first, a middle and its
+/// last page, in turn) and the REST list of every link, and reads the server's resident
+/// memory before, once idle with the links, and after each.
+fn measure_links(server: &Server, count: usize) -> anyhow::Result<()> {
+    let empty_kib = server.resident_kib()?;
+    let cookie = server.sign_in("admin", ADMIN_PASSWORD)?;
+    let session = [
+        ("Cookie", cookie.as_str()),
+        ("X-Atlassian-Token", "no-check"),
+        ("Content-Type", "application/json"),
+    ];
+    let storing = Instant::now();
+    for index in 0..count {
+        let link = serde_json::json!({
+            "name": format!("Jira {index:05}"), "typeId": "jira",
+            "displayUrl": format!("https://jira{index}.example.com"),
+        });
+        let path =
+            format!("/rest/applinks/1.0/applicationlink/6f1c7a52-0000-4000-8000-{index:012}");
+        let (status, _, body) = http(server.port, "PUT", &path, &session, &link.to_string())?;
+        ensure!(status == 201, "PUT {path} answered {status}: {body}");
+    }
+    let stored_in = storing.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_kib = server.resident_kib()?;
+
+    let pages = count.div_ceil(50).max(1);
+    let mut list_ms = Vec::new();
+    for round in 0..60 {
+        let page = [1, pages.div_ceil(2), pages][round % 3];
+        let path = format!("{LIST_PATH}?page={page}");
+        let started = Instant::now();
+        let (status, _, body) = http(server.port, "GET", &path, &session[..1], "")?;
+        list_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        ensure!(
+            status == 200 && contains(body.as_bytes(), Endpoint::Links.expected_body()),
+            "GET {path} answered {status}"
+        );
+    }
+    let listed_kib = server.resident_kib()?;
+
+    let mut rest_ms = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let (status, _, body) = http(
+            server.port,
+            "GET",
+            "/rest/applinks/1.0/applicationlink",
+            &session[..1],
+            "",
+        )?;
+        rest_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        ensure!(status == 200, "the REST list answered {status}: {body}");
+    }
+    let rest_kib = server.resident_kib()?;
+
+    let spread = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+        format!("{:.1} / {:.1} / {:.1} ms", at(0.5), at(0.9), at(1.0))
+    };
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!();
+    println!("The administrators' list with {count} links, 1 node on SQLite");
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| links stored through the REST API | {count} in {:.1} s |",
+        stored_in.as_secs_f64()
+    );
+    println!(
+        "| list page (first, middle, last), p50 / p90 / max | {} |",
+        spread(list_ms)
+    );
+    println!(
+        "| REST list of every link, p50 / p90 / max | {} |",
+        spread(rest_ms)
+    );
+    println!("| resident memory, no links | {:.1} MiB |", mib(empty_kib));
+    println!(
+        "| resident memory, idle with the links | {:.1} MiB |",
+        mib(idle_kib)
+    );
+    println!(
+        "| resident memory, after the list pages | {:.1} MiB |",
+        mib(listed_kib)
+    );
+    println!(
+        "| resident memory, after the REST lists | {:.1} MiB |",
+        mib(rest_kib)
+    );
+    Ok(())
 }
