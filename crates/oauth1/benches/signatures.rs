@@ -4,44 +4,11 @@
 
 use std::hint::black_box;
 
-use applinks_oauth1::{
-    ClientRequest, IncomingRequest, PrivateKey, Secret, SharedSecrets, SignedRequest, SigningKey,
-    VerifyingKey,
-};
+use applinks_oauth1::{PrivateKey, Secret, SharedSecrets, SignedRequest, SigningKey, VerifyingKey};
+use common::{incoming, signed_header};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-/// A 2-legged request with impersonation as the reference products send it: the query carries
-/// `xoauth_requestor_id`, the header the protocol parameters with an empty token.
-const URL: &str = "https://jira.example.com/rest/api/2/search?jql=project%20%3D%20APPLINKS%20\
-    ORDER%20BY%20updated&maxResults=50&xoauth_requestor_id=alice";
-
-fn signed_header(key: &SigningKey<'_>) -> String {
-    ClientRequest {
-        method: "GET",
-        url: URL,
-        realm: Some("https://jira.example.com"),
-        consumer_key: "Confluence:7d5fa2b1-3c9e-4a52-9a27-1f0e6d2c8b44",
-        token: Some(""),
-        timestamp: 1_767_225_600,
-        nonce: "8f14e45fceea167a5a36dedd",
-        ..ClientRequest::default()
-    }
-    .authorization_header(key)
-    .unwrap()
-}
-
-fn incoming(header: &str) -> IncomingRequest<'_> {
-    IncomingRequest {
-        method: "GET",
-        scheme: "https",
-        host: "jira.example.com",
-        port: None,
-        path: "/rest/api/2/search",
-        query: URL.split_once('?').map(|(_, query)| query),
-        authorization: Some(header),
-        ..IncomingRequest::default()
-    }
-}
+mod common;
 
 fn rsa(c: &mut Criterion) {
     let private = PrivateKey::generate().unwrap();

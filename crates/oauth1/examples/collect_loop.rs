@@ -15,11 +15,10 @@
 
 use std::hint::black_box;
 
-use applinks_oauth1::{ClientRequest, IncomingRequest, PrivateKey, SignedRequest, SigningKey};
+use applinks_oauth1::{PrivateKey, SignedRequest, SigningKey};
 
-/// A 2-legged request with impersonation as the reference products send it.
-const URL: &str = "https://jira.example.com/rest/api/2/search?jql=project%20%3D%20APPLINKS%20\
-    ORDER%20BY%20updated&maxResults=50&xoauth_requestor_id=alice";
+#[path = "../benches/common/mod.rs"]
+mod common;
 
 fn main() {
     let times = std::env::args()
@@ -27,18 +26,7 @@ fn main() {
         .map_or(Ok(1000), |text| text.parse::<usize>())
         .expect("the argument is the number of requests to collect");
     let private = PrivateKey::generate().expect("a 2048-bit key");
-    let header = ClientRequest {
-        method: "GET",
-        url: URL,
-        realm: Some("https://jira.example.com"),
-        consumer_key: "Confluence:7d5fa2b1-3c9e-4a52-9a27-1f0e6d2c8b44",
-        token: Some(""),
-        timestamp: 1_767_225_600,
-        nonce: "8f14e45fceea167a5a36dedd",
-        ..ClientRequest::default()
-    }
-    .authorization_header(&SigningKey::RsaSha1(&private))
-    .expect("a signed header");
+    let header = common::signed_header(&SigningKey::RsaSha1(&private));
     println!("{} bytes of base strings", measured(&header, times));
 }
 
@@ -47,17 +35,8 @@ fn main() {
 fn measured(header: &str, times: usize) -> usize {
     let mut total = 0;
     for _ in 0..times {
-        let request = SignedRequest::collect(&IncomingRequest {
-            method: "GET",
-            scheme: "https",
-            host: "jira.example.com",
-            port: None,
-            path: "/rest/api/2/search",
-            query: URL.split_once('?').map(|(_, query)| query),
-            authorization: Some(black_box(header)),
-            ..IncomingRequest::default()
-        })
-        .expect("the request collects");
+        let request = SignedRequest::collect(&common::incoming(black_box(header)))
+            .expect("the request collects");
         total += black_box(request.base_string()).len();
     }
     total
