@@ -5,10 +5,10 @@
 use std::hint::black_box;
 
 use applinks_oauth1::{PrivateKey, Secret, SharedSecrets, SignedRequest, SigningKey, VerifyingKey};
-use common::{incoming, signed_header};
 use criterion::{Criterion, criterion_group, criterion_main};
+use realistic_request::{incoming, signed_header};
 
-mod common;
+mod realistic_request;
 
 fn rsa(c: &mut Criterion) {
     let private = PrivateKey::generate().unwrap();

@@ -17,8 +17,8 @@ use std::hint::black_box;
 
 use applinks_oauth1::{PrivateKey, SignedRequest, SigningKey};
 
-#[path = "../benches/common/mod.rs"]
-mod common;
+#[path = "../benches/realistic_request/mod.rs"]
+mod realistic_request;
 
 fn main() {
     let times = std::env::args()
@@ -26,7 +26,7 @@ fn main() {
         .map_or(Ok(1000), |text| text.parse::<usize>())
         .expect("the argument is the number of requests to collect");
     let private = PrivateKey::generate().expect("a 2048-bit key");
-    let header = common::signed_header(&SigningKey::RsaSha1(&private));
+    let header = realistic_request::signed_header(&SigningKey::RsaSha1(&private));
     println!("{} bytes of base strings", measured(&header, times));
 }
 
@@ -35,7 +35,7 @@ fn main() {
 fn measured(header: &str, times: usize) -> usize {
     let mut total = 0;
     for _ in 0..times {
-        let request = SignedRequest::collect(&common::incoming(black_box(header)))
+        let request = SignedRequest::collect(&realistic_request::incoming(black_box(header)))
             .expect("the request collects");
         total += black_box(request.base_string()).len();
     }

@@ -4,8 +4,8 @@ use applinks_oauth1::{ClientRequest, IncomingRequest, SigningKey};
 
 /// A 2-legged request with impersonation as the reference products send it: the query carries
 /// `xoauth_requestor_id`, the header the protocol parameters with an empty token.
-pub(crate) const URL: &str = "https://jira.example.com/rest/api/2/search?jql=project%20%3D%20APPLINKS%20\
-    ORDER%20BY%20updated&maxResults=50&xoauth_requestor_id=alice";
+pub(crate) const URL: &str = "https://jira.example.com/rest/api/2/search?\
+    jql=project%20%3D%20APPLINKS%20ORDER%20BY%20updated&maxResults=50&xoauth_requestor_id=alice";
 
 /// The request's `Authorization` header, signed with `key` at a fixed time and nonce.
 pub(crate) fn signed_header(key: &SigningKey<'_>) -> String {
