@@ -674,7 +674,9 @@ mod remote_tests {
             <buildNumber>201001</buildNumber>\
             <iconUri>https://ci.example.com/logo.svg</iconUri>\
             <id>jenkins-1</id>\
-            <incomingAuthenticationType>com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider</incomingAuthenticationType>\
+            <incomingAuthenticationType>\
+            com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider\
+            </incomingAuthenticationType>\
             <name>Jenkins</name><publicSignup>false</publicSignup><typeId>jenkins</typeId>\
             <url>https://ci.example.com</url><version>2.1.1</version></manifest>";
         let manifest = RemoteManifest::parse_xml(xml).unwrap();

@@ -121,7 +121,10 @@ impl Admin {
         {
             return Ok(());
         }
-        tracing::debug!(username = %self.caller.user.username, "refused an admin form without a valid token");
+        tracing::debug!(
+            username = %self.caller.user.username,
+            "refused an admin form without a valid token"
+        );
         Err(Box::new(notice(
             state,
             &self.caller,

@@ -134,7 +134,10 @@ async fn remove(
     if !state.database().delete_link_consumer(&link.id).await? {
         return Err(ApiError::NotFound);
     }
-    tracing::info!(link = %link.id, by = %caller.user.username, "incoming consumer deleted with its tokens");
+    tracing::info!(
+        link = %link.id, by = %caller.user.username,
+        "incoming consumer deleted with its tokens"
+    );
     audit::record(
         &state,
         &caller,
@@ -165,7 +168,10 @@ async fn revoke_tokens(
         .database()
         .revoke_consumer_tokens(&consumer.key)
         .await?;
-    tracing::info!(link = %link.id, consumer = %consumer.key, revoked, by = %caller.user.username, "consumer tokens revoked");
+    tracing::info!(
+        link = %link.id, consumer = %consumer.key, revoked, by = %caller.user.username,
+        "consumer tokens revoked"
+    );
     let after = Some(json!({ "revoked": revoked }));
     audit::record(
         &state,
@@ -225,7 +231,10 @@ async fn store(
         }
         Err(error) => return Err(error.into()),
     }
-    tracing::info!(link = %link.id, consumer = %consumer.key, by = %caller.user.username, "incoming consumer set");
+    tracing::info!(
+        link = %link.id, consumer = %consumer.key, by = %caller.user.username,
+        "incoming consumer set"
+    );
     let after = Some(audit::consumer_summary(&consumer));
     audit::record(
         state,
@@ -321,7 +330,8 @@ async fn consumer_from(
             }
             _ => {
                 errors.push(format!(
-                    "sharedSecret: {MIN_SHARED_SECRET_LEN} to 512 characters, required for HMAC-SHA1"
+                    "sharedSecret: {MIN_SHARED_SECRET_LEN} to 512 characters, required for \
+                     HMAC-SHA1"
                 ));
                 None
             }

@@ -113,7 +113,10 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match &self {
             Self::Storage(cause) => {
-                tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "storage failed");
+                tracing::error!(
+                    error = %cause, source = ?std::error::Error::source(cause),
+                    "storage failed"
+                );
             }
             Self::OAuth { report, realm } => return oauth_problem(status, report, realm),
             _ => {}

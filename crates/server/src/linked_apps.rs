@@ -110,7 +110,10 @@ async fn revoke(
     {
         return Err(ApiError::NotFound);
     }
-    tracing::info!(link = %link_id, username = %caller.user.username, "a user dropped their access to a linked application");
+    tracing::info!(
+        link = %link_id, username = %caller.user.username,
+        "a user dropped their access to a linked application"
+    );
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -186,7 +189,10 @@ async fn revoke_from_page(
         .delete_held_token(&link_id, username)
         .await?
     {
-        tracing::info!(link = %link_id, %username, "a user dropped their access to a linked application");
+        tracing::info!(
+            link = %link_id, %username,
+            "a user dropped their access to a linked application"
+        );
         return Ok(Redirect::to(PAGE).into_response());
     }
     render_page(&state, &caller, Some("That access was already revoked.")).await

@@ -178,7 +178,10 @@ async fn put(
     let (created, stored) = state.database().put_link(&link).await?;
     let entity = LinkEntity::new(&state, &stored);
     if created {
-        tracing::info!(link = %stored.id, name = %stored.name, by = %caller.user.username, "link created");
+        tracing::info!(
+            link = %stored.id, name = %stored.name, by = %caller.user.username,
+            "link created"
+        );
         audit::record(
             &state,
             &caller,
@@ -196,7 +199,10 @@ async fn put(
         )
             .into_response())
     } else {
-        tracing::info!(link = %stored.id, name = %stored.name, by = %caller.user.username, "link updated");
+        tracing::info!(
+            link = %stored.id, name = %stored.name, by = %caller.user.username,
+            "link updated"
+        );
         audit::record(
             &state,
             &caller,
@@ -245,7 +251,10 @@ async fn set_oauth_status(
         match consumer {
             Some(consumer) if !any => {
                 database.delete_link_consumer(&link.id).await?;
-                tracing::info!(link = %link.id, consumer = %consumer.key, "incoming OAuth disabled");
+                tracing::info!(
+                    link = %link.id, consumer = %consumer.key,
+                    "incoming OAuth disabled"
+                );
             }
             Some(consumer) => {
                 let updated = Consumer {
@@ -466,7 +475,11 @@ async fn remove(
         delete_remote_side(&state, &link, &caller, credentials).await?;
     }
     state.database().delete_link(&link.id).await?;
-    tracing::info!(link = %link.id, name = %link.name, reciprocate = query.reciprocate, by = %caller.user.username, "link deleted");
+    tracing::info!(
+        link = %link.id, name = %link.name, reciprocate = query.reciprocate,
+        by = %caller.user.username,
+        "link deleted"
+    );
     let action = if query.reciprocate {
         "link.delete_both_sides"
     } else {

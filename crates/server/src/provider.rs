@@ -181,7 +181,10 @@ async fn authorize(
 
     if form.decision != "allow" {
         state.database().take_request_token(&token.digest).await?;
-        tracing::info!(consumer = %consumer.key, username = %caller.user.username, "access denied by the user");
+        tracing::info!(
+            consumer = %consumer.key, username = %caller.user.username,
+            "access denied by the user"
+        );
         // The reference products send the user back with the verifier `denied`, so the
         // consumer learns of the refusal instead of waiting; the token is gone either way.
         if let Some(callback) = &token.callback {
@@ -213,7 +216,10 @@ async fn authorize(
     if !authorised {
         return Ok(expired(&state));
     }
-    tracing::info!(consumer = %consumer.key, username = %caller.user.username, "access allowed by the user");
+    tracing::info!(
+        consumer = %consumer.key, username = %caller.user.username,
+        "access allowed by the user"
+    );
     match &token.callback {
         Some(callback) => {
             Ok(
@@ -444,7 +450,8 @@ fn expired(state: &AppState) -> Response {
         state,
         StatusCode::BAD_REQUEST,
         "Request expired",
-        "This authorisation request has expired or was already answered. Start again from the application that sent you here.",
+        "This authorisation request has expired or was already answered. Start again from the \
+         application that sent you here.",
         None,
     )
 }

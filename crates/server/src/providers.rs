@@ -105,7 +105,10 @@ pub(crate) async fn configure(
         .put_provider(&link.id, provider, &config)
         .await?;
     set_level(state, link, provider, true).await?;
-    tracing::info!(link = %link.id, provider, by = %caller.user.username, "outgoing authentication set");
+    tracing::info!(
+        link = %link.id, provider, by = %caller.user.username,
+        "outgoing authentication set"
+    );
     if provider == AuthenticationProvider::Basic.short_name() {
         tracing::info!(
             link = %link.id, deprecated = true,

@@ -130,7 +130,8 @@ impl<'a> RemoteAdmin<'a> {
     ) -> Result<(), RemoteError> {
         let id = self.state.identity().server_id();
         let path = format!(
-            "/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer?autoConfigure=true"
+            "/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer\
+             ?autoConfigure=true"
         );
         let body = json!({
             "twoLOAllowed": levels.two_lo_enabled,

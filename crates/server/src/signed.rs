@@ -241,7 +241,10 @@ fn check_signature(
     match &consumer.credential {
         ConsumerCredential::Rsa { public_key } => {
             let Some(key) = state.public_key(public_key) else {
-                tracing::warn!(consumer = %consumer.key, "the consumer's stored public key is invalid");
+                tracing::warn!(
+                    consumer = %consumer.key,
+                    "the consumer's stored public key is invalid"
+                );
                 return Err(Problem::SignatureInvalid);
             };
             request.verify(&VerifyingKey::RsaSha1(&key))
@@ -340,13 +343,20 @@ async fn act(state: &AppState, parts: &Parts, body: &[u8]) -> Result<OAuthActor,
                 .user(state.database(), &username, state.now())
                 .await?;
             let Some(user) = user.filter(|user| !user.disabled) else {
-                tracing::info!(consumer = %consumer.key, %username, "refused to act as an unknown or disabled user");
+                tracing::info!(
+                    consumer = %consumer.key, %username,
+                    "refused to act as an unknown or disabled user"
+                );
                 return Err(refuse(state, Problem::PermissionDenied));
             };
             Some(user)
         }
     };
-    tracing::debug!(consumer = %consumer.key, user = ?user.as_ref().map(|u| u.username.as_str()), "OAuth request authenticated");
+    tracing::debug!(
+        consumer = %consumer.key,
+        user = ?user.as_ref().map(|u| u.username.as_str()),
+        "OAuth request authenticated"
+    );
     Ok(OAuthActor { user })
 }
 

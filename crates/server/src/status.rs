@@ -59,11 +59,22 @@ async fn read(
         }
     };
     let error = (!status.working).then(|| {
-        json!({ "category": status.error_category, "type": status.error_type, "details": status.details })
+        json!({
+            "category": status.error_category,
+            "type": status.error_type,
+            "details": status.details,
+        })
     });
     Ok(Json(json!({
-        "link": { "id": link.id, "name": link.name, "displayUrl": link.display_url, "rpcUrl": link.rpc_url,
-                  "type": link.type_id, "primary": link.is_primary, "system": link.is_system },
+        "link": {
+            "id": link.id,
+            "name": link.name,
+            "displayUrl": link.display_url,
+            "rpcUrl": link.rpc_url,
+            "type": link.type_id,
+            "primary": link.is_primary,
+            "system": link.is_system,
+        },
         "working": status.working,
         "checkedAt": status.checked_at,
         "error": error,
@@ -203,7 +214,11 @@ pub(crate) async fn check_in_background(state: AppState, interval: Duration) {
             checks.spawn(async move {
                 let _permit = permit;
                 let lease = format!("status:{}", link.id);
-                match state.database().try_lease(&lease, state.node_id(), state.now(), ttl).await {
+                match state
+                    .database()
+                    .try_lease(&lease, state.node_id(), state.now(), ttl)
+                    .await
+                {
                     Ok(true) => {}
                     Ok(false) => return,
                     Err(error) => {
@@ -213,7 +228,11 @@ pub(crate) async fn check_in_background(state: AppState, interval: Duration) {
                 }
                 let status = check(&state, &link).await;
                 if !status.working {
-                    tracing::info!(link = %link.id, category = ?status.error_category, kind = ?status.error_type, "link is not working");
+                    tracing::info!(
+                        link = %link.id, category = ?status.error_category,
+                        kind = ?status.error_type,
+                        "link is not working"
+                    );
                 }
                 if let Err(error) = state.database().put_status(&link.id, &status).await {
                     tracing::warn!(%error, link = %link.id, "could not record a link status");

@@ -228,7 +228,8 @@ pub(crate) async fn create_link(
     let mut warnings = probe.warnings;
     if let Some(redirect) = probe.redirect {
         return Err(ApiError::BadRequest(vec![format!(
-            "{} redirects to {redirect}: create the link with that URL if it is the application you mean",
+            "{} redirects to {redirect}: create the link with that URL if it is the application \
+             you mean",
             probe.url
         )]));
     }
@@ -307,7 +308,11 @@ pub(crate) async fn create_link(
     };
 
     let (_, mut stored) = state.database().put_link(&link).await?;
-    tracing::info!(link = %stored.id, name = %stored.name, two_way = admin.is_some(), level = negotiated.levels.label(), by = %caller.user.username, "link created");
+    tracing::info!(
+        link = %stored.id, name = %stored.name, two_way = admin.is_some(),
+        level = negotiated.levels.label(), by = %caller.user.username,
+        "link created"
+    );
     let action = if admin.is_some() {
         "link.create_two_way"
     } else {

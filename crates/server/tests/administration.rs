@@ -262,17 +262,23 @@ async fn a_generic_application_gets_its_outgoing_authentication_by_hand() {
         )
         .await;
     let path = "/rest/applinks/2.0/applicationlink/reports-1/authentication/provider";
-    let oauth = json!({"provider": "com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider", "config": {
-        "consumerKey.outbound": "applinks-reports",
-        "serviceProvider.requestTokenUrl": "https://reports.example.com/oauth/request-token",
-        "serviceProvider.accessTokenUrl": "https://reports.example.com/oauth/access-token",
-        "serviceProvider.authorizeUrl": "https://reports.example.com/oauth/authorize",
-    }});
+    let oauth = json!({
+        "provider": "com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider",
+        "config": {
+            "consumerKey.outbound": "applinks-reports",
+            "serviceProvider.requestTokenUrl": "https://reports.example.com/oauth/request-token",
+            "serviceProvider.accessTokenUrl": "https://reports.example.com/oauth/access-token",
+            "serviceProvider.authorizeUrl": "https://reports.example.com/oauth/authorize",
+        },
+    });
     assert_eq!(
         harness.admin_json("PUT", path, oauth).await.status,
         StatusCode::NO_CONTENT
     );
-    let basic = json!({"provider": "BasicAuthenticationProvider", "config": {"username": "svc", "password": "s3cret-service"}});
+    let basic = json!({
+        "provider": "BasicAuthenticationProvider",
+        "config": {"username": "svc", "password": "s3cret-service"},
+    });
     assert_eq!(
         harness.admin_json("PUT", path, basic).await.status,
         StatusCode::NO_CONTENT
@@ -291,7 +297,10 @@ async fn a_generic_application_gets_its_outgoing_authentication_by_hand() {
         "https://reports.example.com/oauth/authorize"
     );
 
-    let bad = json!({"provider": "OAuthAuthenticationProvider", "config": {"serviceProvider.requestTokenUrl": "ftp://x", "surprise": "1"}});
+    let bad = json!({
+        "provider": "OAuthAuthenticationProvider",
+        "config": {"serviceProvider.requestTokenUrl": "ftp://x", "surprise": "1"},
+    });
     let refused = harness.admin_json("PUT", path, bad).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     let errors = refused.json()["errors"].to_string();

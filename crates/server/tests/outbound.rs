@@ -644,8 +644,10 @@ async fn tls_tells_an_untrusted_certificate_from_one_for_another_host() {
 
 const MANIFEST: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><manifest>\
     <id>144880e9-a353-312f-9412-ed028e8166fa</id><name>Jira</name><typeId>jira</typeId>\
-    <inboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider</inboundAuthenticationTypes>\
-    <outboundAuthenticationTypes>placeholder.to.ensure.backwards.compatibility</outboundAuthenticationTypes>\
+    <inboundAuthenticationTypes>\
+    com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider</inboundAuthenticationTypes>\
+    <outboundAuthenticationTypes>\
+    placeholder.to.ensure.backwards.compatibility</outboundAuthenticationTypes>\
     <publicSignup>false</publicSignup><url>https://jira.example.com</url></manifest>";
 
 #[tokio::test]

@@ -810,7 +810,9 @@ async fn oauth_status_reads_and_sets_both_directions() {
         "alice"
     );
 
-    let off = json!({"incoming": {"enabled": false, "twoLoEnabled": false, "twoLoImpersonationEnabled": false}});
+    let off = json!({
+        "incoming": {"enabled": false, "twoLoEnabled": false, "twoLoImpersonationEnabled": false},
+    });
     assert_eq!(
         harness.admin_json("PUT", &path, off).await.status,
         StatusCode::OK

@@ -207,7 +207,9 @@ async fn a_change_to_the_link_reaches_the_next_proxied_request_at_once() {
     // the very next request goes to the new address, and after the removal nowhere.
     let elsewhere = format!("http://{}", start(Remote::Sized { length: 20 }).await);
     let path = format!("/rest/applinks/1.0/applicationlink/{LINK_ID}");
-    let moved = json!({"name": "Reports", "typeId": "generic", "displayUrl": elsewhere, "rpcUrl": elsewhere});
+    let moved = json!({
+        "name": "Reports", "typeId": "generic", "displayUrl": elsewhere, "rpcUrl": elsewhere,
+    });
     let put = harness.admin_json("PUT", &path, moved).await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     let (parts, body) = through_proxy(&harness).await;

@@ -10,7 +10,7 @@ use crate::status::{STATUS_COLUMNS, status_at};
 
 /// The columns that make an [`ApplicationLink`], in the order [`link_from_row`] reads them.
 const LINK_COLUMNS: &str = "id, name, type_id, display_url, rpc_url, is_primary, is_system, \
-                            outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation, pending";
+     outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation, pending";
 
 /// How many columns [`LINK_COLUMNS`] names.
 const LINK_COLUMN_COUNT: usize = 11;

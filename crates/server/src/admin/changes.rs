@@ -358,7 +358,10 @@ async fn set_incoming(
             .map_err(|error| Box::new(ApiError::from(error).into_response()))?;
         Some(audit::consumer_summary(&updated))
     };
-    tracing::info!(link = %link.id, incoming = value, by = %admin.caller.user.username, "incoming authentication changed");
+    tracing::info!(
+        link = %link.id, incoming = value, by = %admin.caller.user.username,
+        "incoming authentication changed"
+    );
     audit::record(
         state,
         &admin.caller,
@@ -499,7 +502,10 @@ pub(crate) async fn delete(
     if let Err(error) = state.database().delete_link(&link.id).await {
         return ApiError::from(error).into_response();
     }
-    tracing::info!(link = %link.id, name = %link.name, reciprocate, by = %admin.caller.user.username, "link deleted");
+    tracing::info!(
+        link = %link.id, name = %link.name, reciprocate, by = %admin.caller.user.username,
+        "link deleted"
+    );
     let action = if reciprocate {
         "link.delete_both_sides"
     } else {
