@@ -633,11 +633,21 @@ mod remote_tests {
   <version>9.12.2</version>
   <buildNumber>9120002</buildNumber>
   <applinksVersion>9.1.4</applinksVersion>
-  <inboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.BasicAuthenticationProvider</inboundAuthenticationTypes>
-  <inboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider</inboundAuthenticationTypes>
-  <inboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.TwoLeggedOAuthWithImpersonationAuthenticationProvider</inboundAuthenticationTypes>
-  <inboundAuthenticationTypes>com.atlassian.applinks.api.auth.types.CorsAuthenticationProvider</inboundAuthenticationTypes>
-  <outboundAuthenticationTypes>placeholder.to.ensure.backwards.compatibility</outboundAuthenticationTypes>
+  <inboundAuthenticationTypes>
+    com.atlassian.applinks.api.auth.types.BasicAuthenticationProvider
+  </inboundAuthenticationTypes>
+  <inboundAuthenticationTypes>
+    com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider
+  </inboundAuthenticationTypes>
+  <inboundAuthenticationTypes>
+    com.atlassian.applinks.api.auth.types.TwoLeggedOAuthWithImpersonationAuthenticationProvider
+  </inboundAuthenticationTypes>
+  <inboundAuthenticationTypes>
+    com.atlassian.applinks.api.auth.types.CorsAuthenticationProvider
+  </inboundAuthenticationTypes>
+  <outboundAuthenticationTypes>
+    placeholder.to.ensure.backwards.compatibility
+  </outboundAuthenticationTypes>
   <publicSignup>false</publicSignup>
   <url>https://jira.example.com</url>
   <iconUrl>https://jira.example.com/favicon.ico</iconUrl>
@@ -829,7 +839,8 @@ mod remote_tests {
     #[test]
     fn reads_the_json_form_with_lenient_scalars() {
         let json = r#"{"id":"i","name":"J","typeId":"confluence","buildNumber":8703,
-            "inboundAuthenticationTypes":"com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider",
+            "inboundAuthenticationTypes":
+                "com.atlassian.applinks.api.auth.types.OAuthAuthenticationProvider",
             "outboundAuthenticationTypes":["placeholder.to.ensure.backwards.compatibility","Nope"],
             "publicSignup":true,"url":"https://c.example.com","iconUrl":null,"extra":{"a":1}}"#;
         let manifest = RemoteManifest::parse(json).unwrap();
