@@ -1100,15 +1100,19 @@ async fn a_get_on_a_connection_the_server_closed_succeeds() {
     assert_eq!(server.connections(), 3);
 }
 
-#[tokio::test]
-async fn a_get_the_server_hung_up_on_is_sent_again_on_a_new_connection() {
-    // The second request on each connection finds it closed, as when the server's idle
-    // timeout strikes just as the request is sent.
-    let server = KeepAliveServer::start(|served, _| match served {
+/// A server that answers the first request on each connection and hangs up on the next, as
+/// when its idle timeout strikes just as a request is sent.
+async fn hangs_up_after_one_answer() -> KeepAliveServer {
+    KeepAliveServer::start(|served, _| match served {
         0 => Reply::Answer(kept(b"fine")),
         _ => Reply::HangUp,
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_get_the_server_hung_up_on_is_sent_again_on_a_new_connection() {
+    let server = hangs_up_after_one_answer().await;
     let outbound = client("127.0.0.1/32");
 
     outbound.get(&server.url("/first"), &quick()).await.unwrap();
@@ -1130,11 +1134,7 @@ async fn a_get_the_server_hung_up_on_is_sent_again_on_a_new_connection() {
 
 #[tokio::test]
 async fn a_post_the_server_hung_up_on_is_not_sent_again() {
-    let server = KeepAliveServer::start(|served, _| match served {
-        0 => Reply::Answer(kept(b"fine")),
-        _ => Reply::HangUp,
-    })
-    .await;
+    let server = hangs_up_after_one_answer().await;
     let outbound = client("127.0.0.1/32");
 
     outbound.get(&server.url("/first"), &quick()).await.unwrap();
