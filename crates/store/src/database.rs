@@ -51,8 +51,26 @@ impl Database {
             .map_err(unavailable)?;
 
         let database = Self { pool, backend };
+        if backend == Backend::Sqlite {
+            database.use_write_ahead_log().await?;
+        }
         crate::migrate::run(&database).await?;
         Ok(database)
+    }
+
+    /// Puts a SQLite file in WAL mode, which the file keeps: readers then never wait for the
+    /// writer, nor the writer for readers, as they do with the rollback journal SQLite starts
+    /// with (a page of the links list waited up to a second behind background status checks).
+    /// A file system without shared memory keeps the journal; that is logged, not refused.
+    async fn use_write_ahead_log(&self) -> Result<(), StoreError> {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        if !matches!(mode.to_ascii_lowercase().as_str(), "wal" | "memory") {
+            tracing::warn!(%mode, "SQLite could not switch to WAL mode; readers wait for writers");
+        }
+        Ok(())
     }
 
     /// The backend this database runs on.

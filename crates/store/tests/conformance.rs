@@ -901,6 +901,22 @@ async fn the_last_status_of_a_link_replaces_the_one_before() {
 }
 
 #[tokio::test]
+async fn a_sqlite_file_is_kept_in_wal_mode() {
+    use sqlx::Connection as _;
+    let url = fresh_urls().await.remove(0);
+    let db = Database::open(&url).await.unwrap();
+    db.close().await;
+    // The mode belongs to the file: a connection of its own finds it.
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
 async fn links_come_in_pages_by_name_with_their_last_status() {
     use applinks_core::link::LinkStatus;
     use applinks_core::store::StatusStore;
