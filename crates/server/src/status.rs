@@ -198,47 +198,68 @@ pub(crate) async fn check_in_background(state: AppState, interval: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let links = match state.database().links().await {
-            Ok(links) => links,
-            Err(error) => {
-                tracing::warn!(%error, "status checks skipped: cannot list links");
-                continue;
-            }
-        };
         let mut checks = tokio::task::JoinSet::new();
-        for link in links {
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                break;
+        // A page of links at a time, so that a refresh of many links holds one page and the
+        // checks in flight, not every link at once. A link added or deleted meanwhile may shift
+        // the pages by one: at worst a link waits for the next round or is checked twice.
+        let mut offset = 0;
+        loop {
+            let links = match state.database().links_page(offset, CHECKED_PER_PAGE).await {
+                Ok(page) => page.links,
+                Err(error) => {
+                    tracing::warn!(%error, "status checks skipped: cannot list links");
+                    break;
+                }
             };
-            let state = state.clone();
-            checks.spawn(async move {
-                let _permit = permit;
-                let lease = format!("status:{}", link.id);
-                match state
-                    .database()
-                    .try_lease(&lease, state.node_id(), state.now(), ttl)
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(error) => {
-                        tracing::warn!(%error, link = %link.id, "status check skipped: no lease");
-                        return;
-                    }
-                }
-                let status = check(&state, &link).await;
-                if !status.working {
-                    tracing::info!(
-                        link = %link.id, category = ?status.error_category,
-                        kind = ?status.error_type,
-                        "link is not working"
-                    );
-                }
-                if let Err(error) = state.database().put_status(&link.id, &status).await {
-                    tracing::warn!(%error, link = %link.id, "could not record a link status");
-                }
-            });
+            if links.is_empty() {
+                break;
+            }
+            offset += links.len() as u64;
+            for (link, _) in links {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let state = state.clone();
+                checks.spawn(async move {
+                    let _permit = permit;
+                    check_once_leased(&state, &link, ttl).await;
+                });
+                // Finished checks leave their slot at once, not at the end of the round.
+                while checks.try_join_next().is_some() {}
+            }
         }
         while checks.join_next().await.is_some() {}
+    }
+}
+
+/// How many links a background round reads at a time.
+const CHECKED_PER_PAGE: u64 = 500;
+
+/// Checks `link` and records the outcome, unless another node holds its lease (for `ttl`
+/// seconds) and checks it this round.
+async fn check_once_leased(state: &AppState, link: &ApplicationLink, ttl: i64) {
+    let lease = format!("status:{}", link.id);
+    match state
+        .database()
+        .try_lease(&lease, state.node_id(), state.now(), ttl)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(error) => {
+            tracing::warn!(%error, link = %link.id, "status check skipped: no lease");
+            return;
+        }
+    }
+    let status = check(state, link).await;
+    if !status.working {
+        tracing::info!(
+            link = %link.id, category = ?status.error_category,
+            kind = ?status.error_type,
+            "link is not working"
+        );
+    }
+    if let Err(error) = state.database().put_status(&link.id, &status).await {
+        tracing::warn!(%error, link = %link.id, "could not record a link status");
     }
 }
