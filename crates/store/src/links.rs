@@ -12,8 +12,21 @@ use crate::status::{STATUS_COLUMNS, status_at};
 const LINK_COLUMNS: &str = "id, name, type_id, display_url, rpc_url, is_primary, is_system, \
      outgoing_oauth, outgoing_two_lo, outgoing_two_lo_impersonation, pending";
 
-/// How many columns [`LINK_COLUMNS`] names.
-const LINK_COLUMN_COUNT: usize = 11;
+/// How many columns [`LINK_COLUMNS`] names, where the columns of a joined table start.
+const LINK_COLUMN_COUNT: usize = column_count(LINK_COLUMNS);
+
+/// The number of comma-separated names in `columns`.
+const fn column_count(columns: &str) -> usize {
+    let bytes = columns.as_bytes();
+    let (mut count, mut index) = (1, 0);
+    while index < bytes.len() {
+        if bytes[index] == b',' {
+            count += 1;
+        }
+        index += 1;
+    }
+    count
+}
 
 impl LinkStore for Database {
     async fn put_link(&self, link: &ApplicationLink) -> StoreResult<(bool, ApplicationLink)> {
